@@ -1,0 +1,22 @@
+"""Escuchando Emociones: speech emotion recognition with M5 on raw waveforms.
+
+    import emotion
+    rec = emotion.EmotionRecognizer.load()          # shipped weights, CUDA if available
+    rec.predict("clip.wav").probabilities           # the 8 RAVDESS emotions
+
+Command line: python -m emotion predict FILE... [--json | --csv]
+"""
+
+from .audio import SAMPLE_RATE, AudioError, load_audio, pad_or_trim, to_mono_float32, trim_silence
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .inference import DEFAULT_WEIGHTS, EmotionRecognizer, Prediction, default_device, emotion_probabilities
+from .labels import EMOTIONS, EMOTIONS_ES, RavdessName, RavdessNameError, parse_ravdess_name, try_parse_ravdess_name
+from .model import M5, M5Config
+
+__all__ = [
+    "SAMPLE_RATE", "AudioError", "load_audio", "pad_or_trim", "to_mono_float32", "trim_silence",
+    "CheckpointError", "load_checkpoint", "save_checkpoint",
+    "DEFAULT_WEIGHTS", "EmotionRecognizer", "Prediction", "default_device", "emotion_probabilities",
+    "EMOTIONS", "EMOTIONS_ES", "RavdessName", "RavdessNameError", "parse_ravdess_name", "try_parse_ravdess_name",
+    "M5", "M5Config",
+]

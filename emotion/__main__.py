@@ -1,0 +1,89 @@
+"""Command line: python -m emotion predict FILE... [--json | --csv] [--device DEV] [--weights DIR]
+
+Prints the most probable emotion and the probabilities of all eight for each
+file. A file that cannot be read gets an error entry (and the exit status is
+1); the other files are still answered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+
+from .audio import AudioError
+from .checkpoint import CheckpointError
+from .inference import DEFAULT_WEIGHTS, EmotionRecognizer
+from .labels import EMOTIONS, EMOTIONS_ES
+
+
+def predict_files(recognizer: EmotionRecognizer, files: list[str]) -> list[dict]:
+    results = []
+    for path in files:
+        try:
+            pred = recognizer.predict(path)
+        except AudioError as e:
+            results.append({"file": path, "error": str(e)})
+            continue
+        results.append(
+            {
+                "file": path,
+                "label": pred.label,
+                "probabilities": {k: round(v, 6) for k, v in pred.probabilities.items()},
+            }
+        )
+    return results
+
+
+def print_table(results: list[dict]) -> None:
+    for r in results:
+        if "error" in r:
+            print(f"{r['file']}: ERROR: {r['error']}")
+            continue
+        p = r["probabilities"]
+        print(f"{r['file']}: {r['label']} ({EMOTIONS_ES[r['label']]}) {p[r['label']]:.0%}")
+        for name in sorted(p, key=p.get, reverse=True):
+            print(f"  {name:<10} {EMOTIONS_ES[name]:<12} {p[name]:6.1%}  {'#' * round(p[name] * 40)}")
+
+
+def print_csv(results: list[dict]) -> None:
+    writer = csv.writer(sys.stdout)
+    writer.writerow(["file", "label", *EMOTIONS, "error"])
+    for r in results:
+        if "error" in r:
+            writer.writerow([r["file"], "", *[""] * len(EMOTIONS), r["error"]])
+        else:
+            writer.writerow([r["file"], r["label"], *[r["probabilities"][e] for e in EMOTIONS], ""])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m emotion", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("predict", help="emotion probabilities for audio files")
+    p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, mp3; others with ffmpeg)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print a JSON list of {file, label, probabilities}")
+    fmt.add_argument("--csv", action="store_true", help="print one CSV row per file")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cuda when available)")
+    p.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="weights folder (default: the shipped model)")
+    args = parser.parse_args(argv)
+
+    try:
+        recognizer = EmotionRecognizer.load(args.weights, device=args.device)
+    except (CheckpointError, RuntimeError) as e:
+        print(f"error: could not load the model: {e}", file=sys.stderr)
+        return 2
+    results = predict_files(recognizer, args.files)
+    if args.json:
+        json.dump(results, sys.stdout, indent=2)
+        print()
+    elif args.csv:
+        print_csv(results)
+    else:
+        print_table(results)
+    return 1 if any("error" in r for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""The one audio front end: every path into the model goes through here.
+
+The app, the training data pipeline, the CLI and the tests all call these pure
+functions, so training and serving see exactly the same signal.
+
+    load_audio(file)            -> mono float32 numpy at SAMPLE_RATE, in [-1, 1]
+    to_mono_float32(x, sr)      -> the same, for an array already in memory
+    trim_silence(audio)         -> (trimmed, (start, end)) sample span kept
+    pad_or_trim(audio, length)  -> exactly `length` samples (numpy or torch)
+
+Decoding uses soundfile (libsndfile: WAV, FLAC, OGG/Vorbis/Opus, MP3) and falls
+back to the ffmpeg program, when it is installed, for everything else a
+browser or phone produces (WebM, M4A/AAC, ...). Resampling is torchaudio's
+windowed-sinc resampler, never done by hand.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from typing import BinaryIO, Union
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio.functional as AF
+
+SAMPLE_RATE = 16000  # Hz; the rate M5 is trained and served at
+TRIM_TOP_DB = 30.0  # dB below the peak that librosa.effects.trim treats as silence
+TRIM_FRAME_LENGTH = 512  # samples (32 ms at 16 kHz) per energy frame when trimming
+TRIM_HOP_LENGTH = 128  # samples (8 ms at 16 kHz) between energy frames
+
+AudioSource = Union[str, os.PathLike, bytes, BinaryIO]
+
+
+class AudioError(ValueError):
+    """The one exception the front end raises: the input cannot be used as audio.
+
+    The message is written for the person who supplied the file.
+    """
+
+
+def _describe(source: AudioSource) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return f"'{os.path.basename(os.fspath(source))}'"
+    return "the audio data"
+
+
+def _decode_with_ffmpeg(source: AudioSource, sr: int, max_seconds: float | None) -> np.ndarray:
+    """Decode anything ffmpeg understands to mono float32 at `sr` (ffmpeg resamples)."""
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "0"]
+    data = None
+    if isinstance(source, (str, os.PathLike)):
+        cmd += ["-i", os.fspath(source)]
+    else:
+        data = source if isinstance(source, bytes) else source.read()
+        cmd += ["-i", "pipe:0"]
+    if max_seconds is not None:
+        cmd += ["-t", str(max_seconds)]
+    cmd += ["-vn", "-f", "f32le", "-ac", "1", "-ar", str(sr), "pipe:1"]
+    try:
+        out = subprocess.run(cmd, input=data, capture_output=True, check=True).stdout
+    except subprocess.CalledProcessError as e:
+        reason = e.stderr.decode(errors="replace").strip().splitlines()
+        raise AudioError(
+            f"Could not read {_describe(source)} as audio: "
+            f"{reason[-1] if reason else 'ffmpeg could not decode it'}."
+        ) from None
+    return np.frombuffer(out, np.float32).copy()
+
+
+def _read_soundfile(source: AudioSource, max_seconds: float | None) -> tuple[np.ndarray, int]:
+    """Read with libsndfile, returning (samples (N, channels) float32, rate)."""
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    with sf.SoundFile(source) as f:
+        frames = f.frames
+        if max_seconds is not None:
+            frames = min(frames, int(max_seconds * f.samplerate))
+        # float32 scales every integer depth (8/16/24/32-bit) to [-1, 1).
+        return f.read(frames, dtype="float32", always_2d=True), f.samplerate
+
+
+def load_audio(
+    source: AudioSource, sr: int = SAMPLE_RATE, max_seconds: float | None = None
+) -> np.ndarray:
+    """Load an audio file as mono float32 at `sr` Hz.
+
+    source: a path, the file's bytes, or a binary file object. Any rate, any
+        number of channels, integer or float samples.
+    max_seconds: read at most this many seconds from the start, so that memory
+        stays bounded for very long files.
+
+    Returns a 1-D float32 array (N,) at `sr`, values in [-1, 1].
+    Raises AudioError, with the reason in plain words, if it cannot be decoded.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if not os.path.exists(path):
+            raise AudioError(f"File not found: {_describe(source)}.")
+        if os.path.isdir(path):
+            raise AudioError(f"{_describe(source)} is a folder, not an audio file.")
+        if os.path.getsize(path) == 0:
+            raise AudioError(f"{_describe(source)} is empty (0 bytes).")
+    elif isinstance(source, bytes) and len(source) == 0:
+        raise AudioError("The audio data is empty (0 bytes).")
+
+    start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
+    try:
+        samples, file_sr = _read_soundfile(source, max_seconds)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as sf_error:
+        if shutil.which("ffmpeg") is None:
+            raise AudioError(
+                f"Could not read {_describe(source)} as audio ({sf_error}). "
+                "Supported formats are WAV, FLAC, OGG and MP3; install ffmpeg "
+                "for others (WebM, M4A, AAC)."
+            ) from None
+        if start is not None:
+            source.seek(start)
+        audio = _decode_with_ffmpeg(source, sr, max_seconds)
+        if audio.size == 0:
+            raise AudioError(f"{_describe(source)} contains no audio samples.")
+        return to_mono_float32(audio, sr, sr)
+    if samples.shape[0] == 0:
+        raise AudioError(f"{_describe(source)} contains no audio samples.")
+    return to_mono_float32(samples, file_sr, sr)
+
+
+def to_mono_float32(samples: np.ndarray, sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Convert an in-memory signal to the model's format.
+
+    samples: (N,) or (N, channels) -- the layout soundfile and Gradio use --
+        integer PCM (scaled by its type's full range) or float.
+    sr: its sample rate in Hz.
+
+    Returns (M,) float32 at `target_sr`, values in [-1, 1]. Channels are
+    averaged; NaN and infinite samples become 0; a float signal that exceeds
+    full scale is scaled down to peak 1 rather than clipped, which would add
+    distortion the model never heard.
+    """
+    samples = np.asarray(samples)
+    if samples.ndim not in (1, 2) or samples.size == 0:
+        raise AudioError(f"Expected a non-empty 1-D or 2-D signal, got shape {samples.shape}.")
+    if not isinstance(sr, (int, np.integer)) or sr <= 0:
+        raise AudioError(f"Invalid sample rate: {sr!r}.")
+    if np.issubdtype(samples.dtype, np.integer):
+        info = np.iinfo(samples.dtype)
+        # Unsigned PCM (8-bit WAV) is centred on the middle of its range.
+        mid = (int(info.max) + int(info.min) + 1) / 2
+        samples = (samples.astype(np.float64) - mid) / (info.max - mid + 1)
+    elif not np.issubdtype(samples.dtype, np.floating):
+        raise AudioError(f"Unsupported sample type {samples.dtype}.")
+    samples = samples.astype(np.float32, copy=False)
+    if samples.ndim == 2:
+        # (N, channels); a (channels, N) array with few rows is transposed.
+        if samples.shape[0] < samples.shape[1] and samples.shape[0] <= 8:
+            samples = samples.T
+        samples = samples.mean(axis=1)
+    samples = np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
+    peak = float(np.abs(samples).max())
+    if peak > 1.0:
+        samples = samples / peak
+    if sr != target_sr:
+        samples = AF.resample(torch.from_numpy(np.ascontiguousarray(samples)), int(sr), target_sr).numpy()
+        np.clip(samples, -1.0, 1.0, out=samples)  # sinc ringing can overshoot full scale
+    return np.ascontiguousarray(samples, dtype=np.float32)
+
+
+def trim_silence(
+    audio: np.ndarray,
+    top_db: float = TRIM_TOP_DB,
+    frame_length: int = TRIM_FRAME_LENGTH,
+    hop_length: int = TRIM_HOP_LENGTH,
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Cut leading and trailing silence with librosa.effects.trim.
+
+    audio: (N,) float32. Frames quieter than `top_db` below the loudest frame
+    count as silence.
+
+    Returns (trimmed audio, (start, end)): the kept samples audio[start:end],
+    so callers can show what was removed. An all-silent signal comes back
+    unchanged, with the span (0, N).
+    """
+    import librosa  # imported here: loading librosa costs ~1 s and only trimming needs it
+
+    if audio.size == 0 or not np.any(audio):
+        return audio, (0, int(audio.size))
+    trimmed, (start, end) = librosa.effects.trim(
+        audio, top_db=top_db, frame_length=frame_length, hop_length=hop_length
+    )
+    return trimmed, (int(start), int(end))
+
+
+def pad_or_trim(array, length: int, axis: int = -1):
+    """Zero-pad or cut `array` (numpy or torch) to exactly `length` along `axis`."""
+    if torch.is_tensor(array):
+        if array.shape[axis] > length:
+            array = array.index_select(axis, torch.arange(length, device=array.device))
+        if array.shape[axis] < length:
+            pad = [(0, 0)] * array.ndim
+            pad[axis] = (0, length - array.shape[axis])
+            array = torch.nn.functional.pad(array, [p for sizes in pad[::-1] for p in sizes])
+        return array
+    if array.shape[axis] > length:
+        array = array.take(indices=range(length), axis=axis)
+    if array.shape[axis] < length:
+        pad = [(0, 0)] * array.ndim
+        pad[axis] = (0, length - array.shape[axis])
+        array = np.pad(array, pad)
+    return array
+
+
+def duration(audio: np.ndarray, sr: int = SAMPLE_RATE) -> float:
+    """Length of `audio` in seconds."""
+    return audio.shape[-1] / sr

@@ -1,0 +1,149 @@
+"""Inference: shipped weights in, probabilities of the eight emotions out.
+
+Clip length policy. M5 is trained on fixed windows (`window_seconds` in the
+weights' config, 3 s for the shipped model). At inference a clip is covered by
+such windows, `hop_seconds` apart, with the last one aligned to the clip's
+end; a clip shorter than one window is zero-padded at the end, exactly as
+short clips were in training. The clip's logits are the mean of the windows'
+logits weighted by each window's RMS, so near-silent windows barely count.
+Nothing is cut: every sample up to `max_seconds` is heard. Softmax (with the
+calibration temperature, if the config has one) is applied once, here.
+
+    from emotion import EmotionRecognizer
+    rec = EmotionRecognizer.load()                   # CUDA if available, else CPU
+    rec.predict("clip.wav").probabilities            # {"neutral": 0.03, ...}
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .audio import AudioSource, load_audio, pad_or_trim, trim_silence
+from .checkpoint import load_checkpoint
+from .model import M5
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+MAX_SECONDS = 60.0  # longer inputs are analysed over their first minute only
+
+
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def clip_windows(audio: np.ndarray, window: int, hop: int) -> np.ndarray:
+    """Cover a clip with windows: (N,) -> (W, window), last window aligned to the end."""
+    if audio.shape[0] <= window:
+        return pad_or_trim(audio, window)[None]
+    starts = list(range(0, audio.shape[0] - window + 1, hop))
+    if starts[-1] + window < audio.shape[0]:
+        starts.append(audio.shape[0] - window)
+    return np.stack([audio[s : s + window] for s in starts])
+
+
+@torch.no_grad()
+def clip_logits(
+    model: M5,
+    clips: list[np.ndarray],
+    window: int,
+    hop: int,
+    device: str | torch.device = "cpu",
+    batch_size: int = 64,
+) -> torch.Tensor:
+    """Logits for whole clips by RMS-weighted averaging over windows.
+
+    clips: list of (N_i,) float32 at the model's rate, preprocessed as in
+    training. Returns (len(clips), n_classes) on the CPU. Shared by serving,
+    evaluation and validation during training, so all three agree.
+    """
+    windows = [clip_windows(c, window, hop) for c in clips]
+    counts = [w.shape[0] for w in windows]
+    stacked = torch.from_numpy(np.concatenate(windows))  # (sum W, window)
+    was_training = model.training
+    model.eval()
+    out = torch.cat(
+        [model(stacked[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(stacked), batch_size)]
+    )  # (sum W, C)
+    model.train(was_training)
+    rms = stacked.pow(2).mean(dim=1).sqrt() + 1e-8  # (sum W,)
+    result = []
+    for logits, weights in zip(out.split(counts), rms.split(counts)):
+        result.append((logits * weights[:, None]).sum(0) / weights.sum())
+    return torch.stack(result)
+
+
+def preprocess(audio: np.ndarray, preprocessing: dict) -> np.ndarray:
+    """What the model sees of a clip, given the `preprocessing` block of its config:
+    the front end's output, cut to `max_seconds`, trimmed if training trimmed.
+    Training, evaluation and serving all call this."""
+    sr = preprocessing["sample_rate"]
+    audio = audio[: int(preprocessing.get("max_seconds", MAX_SECONDS) * sr)]
+    if preprocessing["trim"]:
+        audio, _ = trim_silence(audio, top_db=preprocessing["trim_top_db"])
+    return audio
+
+
+@dataclass
+class Prediction:
+    label: str  # the most probable emotion
+    probabilities: dict[str, float]  # all eight, in the model's label order
+    duration: float = 0.0  # seconds of audio analysed
+    extra: dict = field(default_factory=dict)
+
+
+class EmotionRecognizer:
+    """The model plus the preprocessing recorded in its config."""
+
+    def __init__(self, model: M5, config: dict, device: str | torch.device):
+        self.model = model
+        self.config = config
+        self.device = torch.device(device)
+        pre = self.preprocessing = config["preprocessing"]
+        self.sample_rate: int = pre["sample_rate"]
+        self.max_seconds: float = pre.get("max_seconds", MAX_SECONDS)
+        self.window = int(round(pre["window_seconds"] * self.sample_rate))
+        self.hop = int(round(pre["hop_seconds"] * self.sample_rate))
+        self.temperature: float = config.get("calibration", {}).get("temperature", 1.0)
+        self.labels: tuple[str, ...] = tuple(config["labels"])
+
+    @classmethod
+    def load(cls, weights: str | os.PathLike = DEFAULT_WEIGHTS, device: str | None = None) -> "EmotionRecognizer":
+        """Load weights (a folder with model.safetensors + config.json) onto `device`
+        (default: CUDA when available, else CPU)."""
+        device = device or default_device()
+        model, config = load_checkpoint(weights, device)
+        return cls(model, config, device)
+
+    def logits(self, clips: list[np.ndarray]) -> torch.Tensor:
+        """(B, n_classes) calibrated logits for clips at the model's rate."""
+        prepared = [preprocess(c, self.preprocessing) for c in clips]
+        return clip_logits(self.model, prepared, self.window, self.hop, self.device) / self.temperature
+
+    def probabilities(self, audio: np.ndarray) -> dict[str, float]:
+        """Probabilities of every emotion for one clip (N,) float32 at the model's rate."""
+        p = torch.softmax(self.logits([audio])[0], dim=-1).tolist()
+        return dict(zip(self.labels, p))
+
+    def predict(self, source: AudioSource | np.ndarray) -> Prediction:
+        """Predict from a file (path, bytes, file object) or a (N,) float32 array at the model's rate."""
+        if isinstance(source, np.ndarray):
+            audio = source
+        else:
+            audio = load_audio(source, self.sample_rate, max_seconds=self.max_seconds)
+        probs = self.probabilities(audio)
+        return Prediction(
+            label=max(probs, key=probs.get),
+            probabilities=probs,
+            duration=min(audio.shape[0] / self.sample_rate, self.max_seconds),
+        )
+
+
+def emotion_probabilities(source: AudioSource | np.ndarray, recognizer: EmotionRecognizer | None = None) -> dict[str, float]:
+    """One-call convenience: probabilities of the 8 emotions for a file or array."""
+    recognizer = recognizer or EmotionRecognizer.load()
+    return recognizer.predict(source).probabilities
+

@@ -1,0 +1,72 @@
+"""M5: the raw-waveform CNN of Dai et al. (2017), as in the torchaudio
+speech-commands tutorial, with its width, rate and input length recorded in a
+config so a checkpoint can rebuild it.
+
+    conv(k=80, stride=16) -> [BN, ReLU, maxpool 4]      (B, C, T/64)
+    conv(k=3) x3, widths C, 2C, 2C -> [BN, ReLU, maxpool 4] each
+    global average pool over time -> dropout -> linear -> logits (B, n_classes)
+
+Two changes from the tutorial, both so that serving matches training:
+`forward` returns logits (softmax is applied once, at inference), and each
+input is standardised to zero mean and unit variance first, so the
+prediction does not depend on the microphone's gain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class M5Config:
+    n_classes: int = 8  # the RAVDESS emotions
+    n_channel: int = 64  # width of blocks 1-2; blocks 3-4 use twice this
+    first_kernel: int = 80  # samples in the first filter: 5 ms at 16 kHz
+    first_stride: int = 16  # hop of the first filter: 1 ms at 16 kHz
+    sample_rate: int = 16000  # Hz the filters were learnt at
+    dropout: float = 0.0  # before the classifier; 0 is the tutorial's M5
+    std_floor: float = 1e-3  # inputs quieter than this RMS (-60 dBFS) are not amplified
+
+
+class M5(nn.Module):
+    def __init__(self, config: M5Config):
+        super().__init__()
+        self.config = config
+        c = config.n_channel
+        widths = [(1, c, config.first_kernel, config.first_stride), (c, c, 3, 1), (c, 2 * c, 3, 1), (2 * c, 2 * c, 3, 1)]
+        self.blocks = nn.ModuleList(
+            nn.Sequential(
+                nn.Conv1d(cin, cout, kernel_size=k, stride=s),
+                nn.BatchNorm1d(cout),
+                nn.ReLU(),
+                nn.MaxPool1d(4),
+            )
+            for cin, cout, k, s in widths
+        )
+        self.dropout = nn.Dropout(config.dropout)
+        self.classifier = nn.Linear(2 * c, config.n_classes)
+
+    @property
+    def min_samples(self) -> int:
+        """Shortest input that still leaves one frame after the last pool."""
+        n = 1
+        for block in reversed(self.blocks):
+            conv = block[0]
+            n = (n * 4 - 1) * conv.stride[0] + conv.kernel_size[0]
+        return n
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, N) or (B, 1, N) waveform at config.sample_rate -> logits (B, n_classes)."""
+        if x.ndim == 2:
+            x = x.unsqueeze(1)  # (B, 1, N)
+        mean = x.mean(dim=-1, keepdim=True)
+        std = x.std(dim=-1, keepdim=True).clamp_min(self.config.std_floor)
+        x = (x - mean) / std
+        for block in self.blocks:
+            x = block(x)  # (B, C', N')
+        x = x.mean(dim=-1)  # (B, 2C)
+        return self.classifier(self.dropout(x))  # (B, n_classes)
