@@ -1,0 +1,154 @@
+"""RAVDESS for training: find the clips, split by actor, decode once, batch.
+
+Every clip is decoded through emotion.audio.load_audio -- the same front end
+the app and the CLI use -- and the decoded set is cached as one .npz, so an
+epoch costs compute, not I/O. Augmentation lives here and runs only while
+training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from emotion.audio import load_audio
+from emotion.labels import RavdessNameError, parse_ravdess_name
+
+AUDIO_EXTENSIONS = (".wav", ".flac")
+CLIPS_PER_ACTOR = 60  # speech, audio-only: 8 emotions x intensities x 2 statements x 2 repetitions
+TEST_ACTORS = (21, 22, 23, 24)  # fixed: never trained on, never used to select a model
+VAL_ACTORS = (17, 18, 19, 20)  # two male, two female; early stopping and model selection
+CACHE_VERSION = 1  # bump when emotion.audio changes what load_audio returns
+
+
+def parse_actors(text: str) -> tuple[int, ...]:
+    """'21-24' or '1,3,5-7' -> (21, 22, 23, 24) / (1, 3, 5, 6, 7)."""
+    actors: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        actors.extend(range(int(lo), int(hi or lo) + 1))
+    if not actors or any(not 1 <= a <= 24 for a in actors):
+        raise ValueError(f"Actors must be numbers between 1 and 24, e.g. '21-24'; got '{text}'.")
+    return tuple(sorted(set(actors)))
+
+
+@dataclass(frozen=True)
+class Clip:
+    path: str
+    label: int  # index into emotion.labels.EMOTIONS
+    actor: int
+
+
+def find_clips(root: str | os.PathLike, actors: tuple[int, ...] | None = None) -> list[Clip]:
+    """All RAVDESS audio-only speech clips under `root` (.wav or .flac, any nesting),
+    sorted by name. Where the same clip exists as both .wav and .flac, one is kept."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"RAVDESS folder not found: {root}")
+    by_stem: dict[str, Clip] = {}
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() not in AUDIO_EXTENSIONS:
+            continue
+        try:
+            name = parse_ravdess_name(path)
+        except RavdessNameError:
+            continue
+        if name.modality != "audio-only" or name.vocal_channel != "speech":
+            continue
+        if actors is not None and name.actor not in actors:
+            continue
+        by_stem.setdefault(path.stem, Clip(str(path), name.label, name.actor))
+    return [by_stem[s] for s in sorted(by_stem)]
+
+
+def check_complete(clips: list[Clip], actors: tuple[int, ...]) -> None:
+    """Fail before training if an actor's clips are missing (a partial download)."""
+    counts = {a: 0 for a in actors}
+    for c in clips:
+        counts[c.actor] = counts.get(c.actor, 0) + 1
+    short = {a: n for a, n in counts.items() if n != CLIPS_PER_ACTOR}
+    if short:
+        detail = ", ".join(f"actor {a}: {n}" for a, n in sorted(short.items()))
+        raise RuntimeError(f"Expected {CLIPS_PER_ACTOR} speech clips per actor; found {detail}.")
+
+
+def decode_clips(clips: list[Clip], sample_rate: int, cache_dir: str | os.PathLike | None) -> list[np.ndarray]:
+    """Decode every clip with the shared front end, caching the result.
+
+    The cache key covers the file names, sizes, the rate and CACHE_VERSION, so a
+    changed data set or front end is decoded afresh.
+    """
+    key = hashlib.sha256(f"{CACHE_VERSION}|{sample_rate}".encode())
+    for c in clips:
+        key.update(f"|{Path(c.path).name}:{os.path.getsize(c.path)}".encode())
+    cache = Path(cache_dir) / f"ravdess-{sample_rate}-{key.hexdigest()[:16]}.npz" if cache_dir else None
+    if cache is not None and cache.exists():
+        with np.load(cache) as z:
+            flat, offsets = z["audio"], z["offsets"]
+        return [flat[offsets[i] : offsets[i + 1]] for i in range(len(clips))]
+
+    from tqdm import tqdm
+
+    audio = [load_audio(c.path, sample_rate) for c in tqdm(clips, desc="decoding", unit="clip", leave=False)]
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        offsets = np.cumsum([0] + [len(a) for a in audio])
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez(tmp, audio=np.concatenate(audio), offsets=offsets)
+        tmp.replace(cache)
+    return audio
+
+
+class TrainBatches:
+    """Random fixed-length crops with light waveform augmentation, training only.
+
+    Each epoch shuffles the clips; a clip longer than the crop gives a random
+    crop, a shorter one is zero-padded at the end (as at inference). With
+    probability `noise_prob`, white noise is added at an SNR drawn from
+    `snr_db`, so the model does not rely on studio-quiet backgrounds.
+    """
+
+    def __init__(
+        self,
+        audio: list[np.ndarray],
+        labels: list[int],
+        crop: int,
+        batch_size: int,
+        generator: np.random.Generator,
+        noise_prob: float = 0.5,
+        snr_db: tuple[float, float] = (15.0, 40.0),
+    ):
+        self.audio, self.labels = audio, np.asarray(labels)
+        self.crop, self.batch_size, self.rng = crop, batch_size, generator
+        self.noise_prob, self.snr_db = noise_prob, snr_db
+
+    def __len__(self) -> int:
+        return (len(self.audio) + self.batch_size - 1) // self.batch_size
+
+    def _example(self, a: np.ndarray) -> np.ndarray:
+        if len(a) > self.crop:
+            start = int(self.rng.integers(0, len(a) - self.crop + 1))
+            x = a[start : start + self.crop].copy()
+        else:
+            x = np.zeros(self.crop, np.float32)
+            x[: len(a)] = a
+        if self.rng.random() < self.noise_prob:
+            power = float(np.mean(x**2)) + 1e-10
+            snr = self.rng.uniform(*self.snr_db)
+            x += self.rng.standard_normal(self.crop).astype(np.float32) * np.sqrt(power / 10 ** (snr / 10))
+        return x
+
+    def __iter__(self):
+        order = self.rng.permutation(len(self.audio))
+        for i in range(0, len(order), self.batch_size):
+            idx = order[i : i + self.batch_size]
+            x = np.stack([self._example(self.audio[j]) for j in idx])  # (B, crop)
+            yield torch.from_numpy(x), torch.from_numpy(self.labels[idx])

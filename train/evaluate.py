@@ -1,0 +1,99 @@
+"""Evaluate weights on RAVDESS actors the model never heard.
+
+    python -m train.evaluate --weights weights --data ../shared/ravdess --actors 21-24 [--json]
+
+Prints accuracy, unweighted average recall (UAR: the mean of the per-class
+recalls, which does not reward ignoring the half-sized neutral class),
+per-class recall and the confusion matrix (rows: true, columns: predicted).
+Clips go through the same front end and the same window averaging as the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+import torch
+
+from emotion.inference import EmotionRecognizer
+from emotion.labels import EMOTIONS
+
+from .data import TEST_ACTORS, decode_clips, find_clips, parse_actors
+
+
+def classification_metrics(y_true, y_pred, probs=None, n_bins: int = 15) -> dict:
+    """accuracy, uar, per-class recall and confusion (rows true, cols predicted);
+    with `probs` (B, C) also the expected calibration error (ECE, `n_bins` bins)."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    n = len(EMOTIONS)
+    confusion = np.zeros((n, n), dtype=int)
+    np.add.at(confusion, (y_true, y_pred), 1)
+    support = confusion.sum(1)
+    recall = np.divide(np.diag(confusion), support, out=np.zeros(n), where=support > 0)
+    metrics = {
+        "n": int(len(y_true)),
+        "accuracy": float((y_true == y_pred).mean()) if len(y_true) else 0.0,
+        "uar": float(recall[support > 0].mean()) if support.any() else 0.0,
+        "per_class": {e: float(r) for e, r, s in zip(EMOTIONS, recall, support) if s > 0},
+        "confusion": confusion.tolist(),
+        "labels": list(EMOTIONS),
+    }
+    if probs is not None:
+        probs = np.asarray(probs)
+        conf, correct = probs.max(1), (probs.argmax(1) == y_true)
+        bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
+        ece = sum(abs(correct[bins == b].mean() - conf[bins == b].mean()) * (bins == b).mean() for b in range(n_bins) if (bins == b).any())
+        metrics["ece"] = float(ece)
+        metrics["nll"] = float(-np.log(probs[np.arange(len(y_true)), y_true] + 1e-12).mean())
+    return metrics
+
+
+def evaluate(recognizer: EmotionRecognizer, audio: list[np.ndarray], labels: list[int]) -> dict:
+    """Metrics of `recognizer` on decoded clips (float32 at its rate) with true labels."""
+    logits = torch.cat([recognizer.logits(audio[i : i + 64]) for i in range(0, len(audio), 64)])
+    probs = torch.softmax(logits, dim=-1).numpy()
+    return classification_metrics(labels, probs.argmax(1), probs)
+
+
+def format_report(m: dict, title: str = "") -> str:
+    lines = [title] if title else []
+    lines.append(f"n={m['n']}  accuracy={m['accuracy']:.1%}  UAR={m['uar']:.1%}" + (f"  ECE={m['ece']:.1%}" if "ece" in m else ""))
+    lines.append("per-class recall: " + "  ".join(f"{e} {r:.0%}" for e, r in m["per_class"].items()))
+    lines.append("confusion (rows true, columns predicted):")
+    lines.append(" " * 10 + "".join(f"{e[:5]:>6}" for e in m["labels"]))
+    for e, row in zip(m["labels"], m["confusion"]):
+        lines.append(f"{e:<10}" + "".join(f"{v:>6}" for v in row))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", default="weights", help="weights folder (model.safetensors + config.json)")
+    parser.add_argument("--data", required=True, help="RAVDESS folder (.wav or .flac, any nesting)")
+    parser.add_argument("--actors", default="21-24", help="actors to evaluate on (default: the test actors 21-24)")
+    parser.add_argument("--device", default=None, help="cpu, cuda (default: cuda when available)")
+    parser.add_argument("--cache", default=".cache", help="folder for the decoded-audio cache ('' disables)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+
+    actors = parse_actors(args.actors)
+    recognizer = EmotionRecognizer.load(args.weights, device=args.device)
+    clips = find_clips(args.data, actors)
+    if not clips:
+        print(f"error: no RAVDESS speech clips of actors {args.actors} under {args.data}", file=sys.stderr)
+        return 2
+    audio = decode_clips(clips, recognizer.sample_rate, args.cache or None)
+    metrics = evaluate(recognizer, audio, [c.label for c in clips])
+    metrics["actors"] = list(actors)
+    if args.json:
+        print(json.dumps(metrics))
+    else:
+        unseen = "unseen in training" if set(actors) <= set(TEST_ACTORS) else "CAUTION: includes actors used in training or validation"
+        print(format_report(metrics, f"{args.weights} on actors {args.actors} ({unseen})"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""Train M5 from scratch on RAVDESS and write a shipped-weights folder.
+
+    python -m train --data ../shared/ravdess --out weights
+
+Actors 21-24 are the test actors: they are never trained on and never used for
+early stopping or model selection; they are evaluated once, at the end, through
+the same loading path the app uses. Validation actors (17-20 by default) pick
+the epoch. The output folder gets model.safetensors + config.json (the
+checkpoint) and run/ with everything needed to trace the result: the exact
+config and command line, the split, a per-epoch log, curves and the test
+confusion matrix.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import platform
+import random
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from emotion.checkpoint import save_checkpoint, update_config
+from emotion.inference import EmotionRecognizer, MAX_SECONDS, clip_logits, preprocess
+from emotion.labels import EMOTIONS
+from emotion.model import M5, M5Config
+
+from .data import TEST_ACTORS, VAL_ACTORS, TrainBatches, check_complete, decode_clips, find_clips, parse_actors
+from .evaluate import classification_metrics, evaluate, format_report
+from .plots import plot_confusion, plot_curves
+
+
+@dataclass
+class TrainConfig:
+    data: str = "../shared/ravdess"  # RAVDESS folder: Actor_NN/*.wav or *.flac
+    out: str = "weights"  # where model.safetensors, config.json and run/ go
+    cache: str = ".cache"  # decoded-audio cache folder ('' to disable)
+    val_actors: str = "17-20"  # early stopping / model selection; from actors 1-20
+    test_actors: str = "21-24"  # held out; evaluated once at the end
+    train_actors: str = ""  # default: every actor not in val or test
+    sample_rate: int = 16000  # Hz the model hears
+    n_channel: int = 64  # M5 width (blocks 3-4 use twice this)
+    dropout: float = 0.2  # before the classifier
+    crop_seconds: float = 3.0  # training crop = inference window
+    hop_seconds: float = 0.5  # hop between inference windows
+    trim: bool = False  # trim silence before the model (the seed project found it hurt)
+    trim_top_db: float = 30.0  # librosa.effects.trim threshold when trim is on
+    epochs: int = 100
+    batch_size: int = 32
+    lr: float = 5e-3  # peak of the one-cycle schedule
+    weight_decay: float = 1e-2  # AdamW
+    label_smoothing: float = 0.1
+    noise_prob: float = 0.5  # chance of additive noise per training crop
+    seed: int = 1337
+    device: str = ""  # '' = cuda when available, else cpu
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def preprocessing_of(cfg: TrainConfig) -> dict:
+    return {
+        "sample_rate": cfg.sample_rate,
+        "trim": cfg.trim,
+        "trim_top_db": cfg.trim_top_db if cfg.trim else None,
+        "window_seconds": cfg.crop_seconds,
+        "hop_seconds": cfg.hop_seconds,
+        "max_seconds": MAX_SECONDS,
+        "normalization": "each window standardised to zero mean, unit variance inside M5",
+    }
+
+
+def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothing) -> dict:
+    model.train()
+    total_loss, correct, seen = 0.0, 0, 0
+    for x, y in batches:
+        x, y = x.to(device), y.to(device)  # (B, N), (B,)
+        logits = model(x)  # (B, C)
+        loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        total_loss += loss.item() * len(y)
+        correct += (logits.argmax(1) == y).sum().item()
+        seen += len(y)
+    return {"train_loss": total_loss / seen, "train_acc": correct / seen}
+
+
+@torch.no_grad()
+def validate(model, audio, labels, window, hop, device) -> dict:
+    """Whole-clip metrics with the serving path's window averaging."""
+    logits = clip_logits(model, audio, window, hop, device)  # (B, C)
+    y = torch.as_tensor(labels)
+    m = classification_metrics(labels, logits.argmax(1).numpy())
+    return {"val_loss": F.cross_entropy(logits, y).item(), "val_acc": m["accuracy"], "val_uar": m["uar"]}
+
+
+def run(cfg: TrainConfig, command: str = "") -> dict:
+    t0 = time.time()
+    set_seed(cfg.seed)  # before any object with parameters exists
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    out = Path(cfg.out)
+    run_dir = out / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    test_actors, val_actors = parse_actors(cfg.test_actors), parse_actors(cfg.val_actors)
+    if set(val_actors) & set(test_actors):
+        raise ValueError("Validation and test actors overlap.")
+    train_actors = parse_actors(cfg.train_actors) if cfg.train_actors else tuple(
+        a for a in range(1, 25) if a not in val_actors + test_actors
+    )
+    if set(train_actors) & set(val_actors + test_actors):
+        raise ValueError("Training actors overlap validation or test actors.")
+    if set(test_actors) != set(TEST_ACTORS) or set(val_actors) != set(VAL_ACTORS):
+        print(f"note: non-default split (test {test_actors}, val {val_actors})", file=sys.stderr)
+    split = {"train": list(train_actors), "val": list(val_actors), "test": list(test_actors)}
+    (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
+    (run_dir / "args.txt").write_text(command + "\n")
+    (run_dir / "split.json").write_text(json.dumps(split) + "\n")
+
+    clips = find_clips(cfg.data, train_actors + val_actors + test_actors)
+    check_complete(clips, train_actors + val_actors + test_actors)
+    audio = decode_clips(clips, cfg.sample_rate, cfg.cache or None)
+    pre = preprocessing_of(cfg)
+    audio = [preprocess(a, pre) for a in audio]
+    subset = {
+        name: ([a for a, c in zip(audio, clips) if c.actor in actors], [c.label for c in clips if c.actor in actors])
+        for name, actors in (("train", train_actors), ("val", val_actors), ("test", test_actors))
+    }
+    print(f"clips: train {len(subset['train'][0])}, val {len(subset['val'][0])}, test {len(subset['test'][0])}; device {device}")
+
+    model = M5(M5Config(n_channel=cfg.n_channel, dropout=cfg.dropout, sample_rate=cfg.sample_rate)).to(device)
+    window, hop = int(cfg.crop_seconds * cfg.sample_rate), int(cfg.hop_seconds * cfg.sample_rate)
+    batches = TrainBatches(*subset["train"], crop=window, batch_size=cfg.batch_size,
+                           generator=np.random.default_rng(cfg.seed), noise_prob=cfg.noise_prob)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * len(batches))
+
+    log, best, best_state = [], None, None
+    with open(run_dir / "log.jsonl", "w") as log_file, tqdm(range(1, cfg.epochs + 1), desc="epochs", unit="epoch") as bar:
+        for epoch in bar:
+            row = {"epoch": epoch, "lr": scheduler.get_last_lr()[0]}
+            row.update(train_one_epoch(model, batches, optimizer, scheduler, device, cfg.label_smoothing))
+            row.update(validate(model, *subset["val"], window, hop, device))
+            row["elapsed_s"] = round(time.time() - t0, 1)
+            log.append(row)
+            log_file.write(json.dumps(row) + "\n")
+            log_file.flush()
+            if best is None or row["val_uar"] > best["val_uar"]:
+                best, best_state = row, copy.deepcopy(model.state_dict())
+            bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}", best=best["epoch"])
+            tqdm.write(
+                f"epoch {epoch:3d} | train loss {row['train_loss']:.4f} acc {row['train_acc']:.3f} | "
+                f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.3f} uar {row['val_uar']:.3f}"
+            )
+
+    model.load_state_dict(best_state)
+    train_seconds = time.time() - t0
+    save_checkpoint(
+        model,
+        out,
+        {
+            "preprocessing": pre,
+            "training": {
+                "command": command,
+                "config": asdict(cfg),
+                "split": split,
+                "selected_by": "best validation UAR",
+                "best_epoch": best["epoch"],
+                "train_seconds": round(train_seconds, 1),
+                "device": str(device),
+                "torch": torch.__version__,
+                "python": platform.python_version(),
+            },
+            "license": "CC BY-NC-SA 4.0: trained on RAVDESS (Livingstone & Russo 2018)",
+        },
+    )
+
+    # The test actors are heard exactly once, through the path the app uses.
+    recognizer = EmotionRecognizer.load(out, device=str(device))
+    val_metrics = evaluate(recognizer, *subset["val"])
+    test_metrics = evaluate(recognizer, *subset["test"])
+    test_metrics["actors"], val_metrics["actors"] = split["test"], split["val"]
+    metrics = {"test": test_metrics, "val": val_metrics, "best_epoch": best["epoch"], "train_seconds": round(train_seconds, 1)}
+    update_config(out, metrics=metrics)
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    plot_curves(log, run_dir / "curves.png")
+    plot_confusion(test_metrics["confusion"], EMOTIONS, run_dir / "confusion_test.png",
+                   f"Test actors {cfg.test_actors}: accuracy {test_metrics['accuracy']:.1%}, UAR {test_metrics['uar']:.1%}")
+    print(format_report(test_metrics, f"\nTest actors {cfg.test_actors} (never seen in training):"))
+    print(f"wrote {out}/ in {time.time() - t0:.0f} s")
+    return metrics
+
+
+def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    """Every TrainConfig field is a flag; its default and comment are recorded in run/config.json."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.splitlines()[0])
+    for f in fields(TrainConfig):
+        if f.type in ("bool", bool):
+            parser.add_argument(f"--{f.name.replace('_', '-')}", action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            kind = {"int": int, "float": float, "str": str}[f.type if isinstance(f.type, str) else f.type.__name__]
+            parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default, help=f"default: {f.default!r}")
+    return TrainConfig(**vars(parser.parse_args(argv)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg = parse_args(argv)
+    command = "python -m train " + shlex.join(sys.argv[1:] if argv is None else argv)
+    run(cfg, command)
+    return 0
