@@ -1,0 +1,41 @@
+# The two commands (see README.md):
+#   make run    install what the app needs and start it
+#   make test   install what the tests need (Python packages, Chromium, ffmpeg) and run them
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test predict train evaluate benchmark system-deps clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) app.py
+
+predict: $(VENV)/.installed
+	$(PY) -m emotion predict examples/*.flac
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+test: $(VENV)/.installed-dev system-deps
+	HF_HUB_OFFLINE=1 $(PY) -m pytest
+
+# Reproduce the shipped weights (about 15 minutes on 2 CPU cores) and evaluate them.
+RAVDESS ?= ../shared/ravdess
+train: $(VENV)/.installed
+	$(PY) -m train --data $(RAVDESS) --out weights
+
+evaluate: $(VENV)/.installed
+	$(PY) -m train.evaluate --weights weights --data $(RAVDESS) --actors 21-24
+
+clean:
+	rm -rf .cache .pytest_cache test-artifacts

@@ -1,0 +1,84 @@
+"""M5 shapes, gain invariance, and the self-describing checkpoint."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from emotion.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from emotion.inference import EmotionRecognizer, clip_windows
+from emotion.model import M5, M5Config
+
+PRE = {"sample_rate": 16000, "trim": False, "trim_top_db": None, "window_seconds": 1.0, "hop_seconds": 0.5, "max_seconds": 60}
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    return M5(M5Config(n_channel=8)).eval()
+
+
+@pytest.mark.parametrize("batch,length", [(1, 48000), (3, 48000), (2, 16000), (1, 6848)])
+def test_forward_returns_logits_batch_by_classes(model, batch, length):
+    out = model(torch.randn(batch, length))
+    assert out.shape == (batch, 8)  # a batch of one keeps its batch dimension
+    assert model(torch.randn(batch, 1, length)).shape == (batch, 8)
+
+
+def test_min_samples_is_the_shortest_input_that_works(model):
+    model(torch.randn(1, model.min_samples))
+    with pytest.raises(RuntimeError):
+        model(torch.randn(1, model.min_samples - 64 * 4 * 4 * 4))
+
+
+def test_prediction_does_not_depend_on_input_gain(model):
+    x = 0.3 * torch.randn(2, 16000)
+    torch.testing.assert_close(model(x), model(0.05 * x), rtol=1e-4, atol=1e-4)
+
+
+def test_windows_cover_the_whole_clip():
+    audio = np.arange(25, dtype=np.float32)
+    w = clip_windows(audio, window=10, hop=5)
+    assert w.shape == (4, 10)
+    assert w[0, 0] == 0 and w[-1, -1] == 24  # last window aligned to the end
+    short = clip_windows(audio[:7], 10, 5)
+    assert short.shape == (1, 10) and short[0, 7:].sum() == 0  # padded at the end, as in training
+
+
+def test_save_load_round_trip_gives_identical_outputs(model, tmp_path):
+    save_checkpoint(model, tmp_path, {"preprocessing": PRE})
+    loaded, config = load_checkpoint(tmp_path)
+    x = torch.randn(2, 16000)
+    torch.testing.assert_close(model(x), loaded(x), rtol=0, atol=0)
+    assert config["model"]["n_channel"] == 8 and config["labels"][4] == "angry"
+    assert len(config["weights_sha256"]) == 64
+    rec = EmotionRecognizer.load(tmp_path, device="cpu")
+    probs = rec.probabilities(np.random.default_rng(0).standard_normal(24000).astype(np.float32) * 0.1)
+    assert list(probs) == config["labels"] and sum(probs.values()) == pytest.approx(1.0)
+
+
+def test_tampered_or_truncated_weights_are_refused(model, tmp_path):
+    save_checkpoint(model, tmp_path, {"preprocessing": PRE})
+    weights = tmp_path / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-5] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="does not match"):
+        load_checkpoint(tmp_path)
+    weights.write_bytes(bytes(data[: len(data) // 2]))
+    with pytest.raises(CheckpointError, match="does not match"):
+        load_checkpoint(tmp_path)
+    weights.unlink()
+    with pytest.raises(CheckpointError, match="missing"):
+        load_checkpoint(tmp_path)
+
+
+def test_a_folder_without_config_is_not_a_checkpoint(tmp_path):
+    with pytest.raises(CheckpointError, match="not a weights folder"):
+        load_checkpoint(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(CheckpointError, match="not an"):
+        load_checkpoint(tmp_path)

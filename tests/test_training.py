@@ -1,0 +1,85 @@
+"""A short real training run: loadable weights, a complete run record, determinism."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from emotion import EmotionRecognizer
+from train.data import find_clips, parse_actors
+from train.evaluate import main as evaluate_main
+from train.train import TrainConfig, run
+
+
+def small_config(ravdess, tmp_path, out="w", **kw):
+    base = dict(data=str(ravdess), out=str(tmp_path / out), cache=str(tmp_path / "cache"), train_actors="1-2",
+                val_actors="3", test_actors="21", epochs=2, n_channel=8, batch_size=16)
+    return TrainConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def trained(ravdess, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("train")
+    cfg = small_config(ravdess, tmp)
+    metrics = run(cfg, command="python -m train (test)")
+    return cfg, metrics
+
+
+def test_short_run_writes_loadable_weights_and_a_run_record(trained):
+    cfg, metrics = trained
+    from pathlib import Path
+
+    out = Path(cfg.out)
+    for name in ("model.safetensors", "config.json", "run/config.json", "run/args.txt", "run/split.json",
+                 "run/log.jsonl", "run/metrics.json", "run/curves.png", "run/confusion_test.png"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    log = [json.loads(line) for line in (out / "run/log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2]
+    config = json.loads((out / "config.json").read_text())
+    assert config["training"]["split"] == {"train": [1, 2], "val": [3], "test": [21]}
+    assert config["metrics"]["test"]["n"] == 60 and config["metrics"]["test"]["actors"] == [21]
+    assert sum(map(sum, config["metrics"]["test"]["confusion"])) == 60
+    rec = EmotionRecognizer.load(out, device="cpu")
+    assert rec.window == int(cfg.crop_seconds * 16000)
+
+
+def test_evaluate_cli_reproduces_the_recorded_metrics(trained, capsys):
+    cfg, metrics = trained
+    assert evaluate_main(["--weights", cfg.out, "--data", cfg.data, "--actors", "21", "--cache", cfg.cache, "--json", "--device", "cpu"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["confusion"] == metrics["test"]["confusion"]
+    assert printed["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+    assert set(printed) >= {"accuracy", "uar", "n", "per_class", "confusion"}
+
+
+def test_same_seed_gives_identical_weights_on_cpu(ravdess, tmp_path, trained):
+    cfg, _ = trained
+    again = small_config(ravdess, tmp_path, cache=cfg.cache, device="cpu")
+    run(again, command="python -m train (test again)")
+    first = json.loads((__import__("pathlib").Path(cfg.out) / "config.json").read_text())["weights_sha256"]
+    second = json.loads((tmp_path / "w" / "config.json").read_text())["weights_sha256"]
+    assert first == second
+
+
+def test_overlapping_splits_are_refused(ravdess, tmp_path):
+    with pytest.raises(ValueError, match="overlap"):
+        run(small_config(ravdess, tmp_path, val_actors="21"))
+    with pytest.raises(ValueError, match="overlap"):
+        run(small_config(ravdess, tmp_path, train_actors="1-3", val_actors="3"))
+
+
+def test_find_clips_reads_wav_and_flac_in_any_nesting(ravdess, tmp_path):
+    import shutil
+
+    import soundfile as sf
+
+    src = sorted((ravdess / "Actor_05").glob("*"))[:3]
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    for p in src:
+        x, sr = sf.read(p, dtype="int16")
+        sf.write(tmp_path / "deep" / "er" / (p.stem + ".wav"), x, sr, subtype="PCM_16")
+    shutil.copy(src[0], tmp_path / src[0].name)  # the same clip as .flac too: counted once
+    clips = find_clips(tmp_path)
+    assert [c.actor for c in clips] == [5, 5, 5]
+    assert parse_actors("1,3,5-7") == (1, 3, 5, 6, 7)
