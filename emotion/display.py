@@ -1,0 +1,90 @@
+"""Figures for people: the waveform before and after silence trimming.
+
+    fig = trim_figure(audio, sr, span=(start, end))   # span from trim_silence
+
+Matplotlib only (the object-oriented API with the Agg canvas, never pyplot),
+so it runs in any server thread, leaks no global figure, and needs no UI
+library. A clip has tens of thousands of samples but the figure is about a
+thousand pixels wide, so each panel draws a min/max envelope of at most
+`ENVELOPE_POINTS` columns: it looks the same as plotting every sample (every
+peak survives) at a fraction of the cost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+ENVELOPE_POINTS = 1000  # columns per panel; about one per pixel at the figure's width
+FIGSIZE = (8.0, 3.6)  # inches; wide and short, like the waveform it shows
+DPI = 110  # ~880 px wide: sharp in a browser column, cheap to encode
+ORIGINAL_COLOR = "#4a5568"
+KEPT_COLOR = "#f6ad55"  # shading of the kept span on the original
+TRIMMED_COLOR = "#dd6b20"
+
+
+def envelope(audio: np.ndarray, sr: int, points: int = ENVELOPE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Min/max envelope of `audio` (N,) as one zig-zag line: (times in s, values).
+
+    Each of at most `points` columns contributes its minimum and its maximum,
+    so the line covers exactly the range the full signal covers. Signals
+    shorter than 2 * points come back sample for sample.
+    """
+    n = audio.shape[0]
+    if n <= 2 * points:
+        return np.arange(n) / sr, audio
+    edges = np.linspace(0, n, points + 1).astype(int)
+    lo = np.minimum.reduceat(audio, edges[:-1])  # (points,)
+    hi = np.maximum.reduceat(audio, edges[:-1])
+    centres = (edges[:-1] + edges[1:]) / 2 / sr
+    times = np.repeat(centres, 2)  # (2 * points,)
+    values = np.empty(2 * points, dtype=audio.dtype)
+    values[0::2], values[1::2] = lo, hi
+    return times, values
+
+
+def trim_figure(audio: np.ndarray, sr: int, span: tuple[int, int] | None, top_db: float | None = None) -> Figure:
+    """The clip before and after trimming, in one figure with two panels.
+
+    audio: (N,) float32 at `sr` Hz. span: the kept samples (start, end) from
+    trim_silence, or None when trimming is off. Top panel: the original with
+    the kept span shaded (gid "kept"); bottom panel: the kept samples from 0 s,
+    on the same time scale, so what was cut shows as empty space at the right.
+    Each panel has one line (gid "waveform").
+    """
+    n = audio.shape[0]
+    total = n / sr
+    start, end = span if span is not None else (0, n)
+    kept = audio[start:end]
+    removed = total - kept.shape[0] / sr
+
+    fig = Figure(figsize=FIGSIZE, dpi=DPI)
+    FigureCanvasAgg(fig)
+    # Fixed margins: a layout engine would re-measure every label on each draw (~40% of the cost).
+    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.13, top=0.9, hspace=0.12)
+    top, bottom = fig.subplots(2, 1, sharex=True, sharey=True)
+    peak = max(float(np.abs(audio).max()) if n else 0.0, 1e-3) * 1.05
+
+    top.axvspan(start / sr, end / sr, color=KEPT_COLOR, alpha=0.35, lw=0, gid="kept", label="kept")
+    top.plot(*envelope(audio, sr), color=ORIGINAL_COLOR, lw=0.6, gid="waveform")
+    top.set_ylabel("original", fontsize=9)
+    bottom.plot(*envelope(kept, sr), color=TRIMMED_COLOR, lw=0.6, gid="waveform")
+    bottom.set_ylabel("trimmed", fontsize=9)
+    bottom.set_xlabel("time (s)", fontsize=9)
+    bottom.set_xlim(0, max(total, 1 / sr))
+    bottom.set_ylim(-peak, peak)
+    for ax in (top, bottom):
+        ax.set_yticks([])  # amplitude in full-scale units means nothing to a listener; time does
+        ax.tick_params(labelsize=8)
+        ax.grid(axis="x", alpha=0.25)
+        ax.spines[["top", "right"]].set_visible(False)
+
+    if span is None:
+        title = f"Trimming off: all {total:.2f} s shown"
+    else:
+        where = f" ({top_db:g} dB below the peak counts as silence)" if top_db is not None else ""
+        share = removed / total if total else 0.0
+        title = f"Trimming removed {removed:.2f} s of silence ({share:.0%}): {total:.2f} s \u2192 {total - removed:.2f} s{where}"
+    fig.suptitle(title, fontsize=10)
+    return fig
