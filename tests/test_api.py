@@ -1,0 +1,57 @@
+"""The public API: `python app.py` running, called with gradio_client exactly as
+the README tells users to call it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from emotion import EMOTIONS, EMOTIONS_ES
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+def test_predict_endpoint_is_documented_with_one_required_input(client):
+    info = client.view_api(print_info=False, return_format="dict")
+    params = info["named_endpoints"]["/predict"]["parameters"]
+    assert [p["parameter_has_default"] for p in params] == [False, True, True]  # audio; trim, top_db
+
+
+def test_predict_an_example_clip(client, example_clips):
+    from gradio_client import handle_file
+
+    clip = example_clips[7]  # 03-01-08-02-01-01-24.flac: surprised, actor 24
+    labels, plot, truth, status = client.predict(handle_file(str(clip)), api_name="/predict")
+
+    confidences = {c["label"]: c["confidence"] for c in labels["confidences"]}
+    assert set(confidences) == {f"{e} \u00b7 {EMOTIONS_ES[e]}" for e in EMOTIONS}
+    assert sum(confidences.values()) == pytest.approx(1.0, abs=1e-5)
+    assert labels["label"] == max(confidences, key=confidences.get)
+    assert plot["type"] == "matplotlib" and plot["plot"].startswith("data:image/png;base64,")
+    # The upload kept its name through the API, so the ground truth is there.
+    assert "surprised \u00b7 Sorprendido" in truth and "24 (female)" in truth
+    assert "Model ran on **CPU**" in status
+
+
+def test_bad_and_oversized_uploads_are_refused_and_the_app_keeps_serving(client, example_clips, tmp_path):
+    from gradio_client import handle_file
+
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio at all\n")
+    labels, plot, truth, status = client.predict(handle_file(str(text)), api_name="/predict")
+    assert not labels and plot is None and "Could not read 'notes.wav' as audio" in status
+
+    big = tmp_path / "huge.wav"
+    with open(big, "wb") as f:
+        f.write(os.urandom(21 * 2**20))  # over the 20 MB max_file_size
+    with pytest.raises(Exception, match="(?i)size|large|413"):
+        client.predict(handle_file(str(big)), api_name="/predict")
+
+    labels, *_ = client.predict(handle_file(str(example_clips[0])), api_name="/predict")
+    assert len(labels["confidences"]) == 8

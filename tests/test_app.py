@@ -1,0 +1,146 @@
+"""The app's handler on real clips with the shipped model: every output, and every
+kind of bad input answered with a message instead of an exception."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import EXAMPLE_CLIPS
+from emotion import EMOTIONS, EMOTIONS_ES, load_audio, parse_ravdess_name, trim_silence
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # gr.Warning outside a request
+
+
+@pytest.fixture(scope="module")
+def app():
+    import app as module
+
+    return module
+
+
+def waveform_lines(ax):
+    lines = [line for line in ax.get_lines() if line.get_gid() == "waveform"]
+    assert len(lines) == 1
+    return lines[0].get_xydata()  # (points, 2): time in s, amplitude
+
+
+def test_example_clip_gives_every_output(app, example_clips):
+    clip = example_clips[4]  # 03-01-05-02-01-01-21.flac: angry, actor 21
+    labels, figure, truth, status = app.predict(str(clip), True, 30.0)
+
+    # All eight emotions, both languages, a distribution.
+    assert list(labels) == [f"{e} \u00b7 {EMOTIONS_ES[e]}" for e in EMOTIONS]
+    assert sum(labels.values()) == pytest.approx(1.0, abs=1e-5)
+    assert all(0.0 <= p <= 1.0 for p in labels.values())
+    best = max(labels, key=labels.get)
+    assert best in status and "Model ran on **CPU**" in status and " ms" in status
+    assert "48 kHz" in status  # the rate that arrived, read from the file
+
+    # One figure, two panels: the original with the kept span shaded, the trimmed signal below.
+    audio = load_audio(clip)
+    trimmed, (start, end) = trim_silence(audio, top_db=30.0)
+    top, bottom = figure.axes
+    original_xy, trimmed_xy = waveform_lines(top), waveform_lines(bottom)
+    assert original_xy[:, 0].max() == pytest.approx(len(audio) / 16000, abs=0.01)
+    assert original_xy[:, 1].min() == pytest.approx(audio.min()) and original_xy[:, 1].max() == pytest.approx(audio.max())
+    assert trimmed_xy[:, 0].min() == pytest.approx(0.0, abs=0.01)
+    assert trimmed_xy[:, 0].max() == pytest.approx(len(trimmed) / 16000, abs=0.01)
+    assert trimmed_xy[:, 1].max() == pytest.approx(trimmed.max())
+    (kept,) = [p for p in top.patches if p.get_gid() == "kept"]
+    assert kept.get_x() == pytest.approx(start / 16000)
+    assert kept.get_x() + kept.get_width() == pytest.approx(end / 16000)
+    assert f"removed {(len(audio) - len(trimmed)) / 16000:.2f} s" in figure._suptitle.get_text()
+    assert top.get_xlabel() == "" and bottom.get_xlabel() == "time (s)"
+
+    # The file name is RAVDESS: the truth, with a right/wrong mark that agrees with the prediction.
+    name = parse_ravdess_name(clip)
+    assert "Ground truth" in truth
+    for fact in ("angry \u00b7 Enojado", "strong", name.statement, "21 (male)", "never heard"):
+        assert fact in truth
+    right = best.startswith("angry")
+    assert ("\u2713 **Right**" in truth) is right and ("\u2717 **Wrong**" in truth) is not right
+
+
+def test_model_hears_the_same_audio_whatever_the_trim_control_says(app, example_clips):
+    clip = str(example_clips[1])
+    with_trim, fig_on, _, _ = app.predict(clip, True, 20.0)
+    without, fig_off, _, _ = app.predict(clip, False, 20.0)
+    assert with_trim == pytest.approx(without)
+    assert app.recognizer.predict(clip).probabilities == pytest.approx(
+        {k.split(" \u00b7 ")[0]: v for k, v in without.items()}
+    )
+    # Trimming off: nothing shaded away, the lower panel is the whole clip.
+    assert "Trimming off" in fig_off._suptitle.get_text()
+    top, bottom = fig_off.axes
+    assert len(waveform_lines(bottom)) == len(waveform_lines(top))
+    # A stricter threshold keeps less.
+    (kept_20,) = [p for p in fig_on.axes[0].patches if p.get_gid() == "kept"]
+    _, fig_60, _, _ = app.predict(clip, True, 60.0)
+    (kept_60,) = [p for p in fig_60.axes[0].patches if p.get_gid() == "kept"]
+    assert kept_60.get_width() > kept_20.get_width()
+
+
+def test_the_ui_says_what_the_model_hears(app):
+    trims = app.recognizer.preprocessing["trim"]
+    assert ("**trimmed**" if trims else "**untrimmed**") in app.MODEL_INPUT_NOTE
+
+
+def test_non_ravdess_name_has_no_ground_truth(app, example_clips, tmp_path):
+    mine = tmp_path / "my_voice.flac"
+    shutil.copy(example_clips[0], mine)
+    labels, figure, truth, status = app.predict(str(mine), True, 30.0)
+    assert truth == ""
+    assert len(labels) == 8 and len(figure.axes) == 2 and "Model ran on" in status
+
+
+def test_long_clip_is_analysed_over_its_first_minute_with_a_note(app, example_clips, tmp_path):
+    audio = load_audio(example_clips[3])
+    long = tmp_path / "long.wav"
+    sf.write(long, np.tile(audio, int(70 * 16000 / len(audio)) + 1), 16000)
+    labels, figure, _, status = app.predict(str(long), True, 30.0)
+    assert "longer than 60 s" in status and "60.00 s analysed" in status
+    assert len(labels) == 8
+    assert waveform_lines(figure.axes[0])[:, 0].max() == pytest.approx(60.0, abs=0.1)
+
+
+def _bad(tmp_path, name, samples=None, text=None):
+    path = tmp_path / name
+    if text is not None:
+        path.write_text(text)
+    else:
+        sf.write(path, samples, 16000, subtype="FLOAT")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda tmp: None, "No audio yet"),
+        (lambda tmp: _bad(tmp, "notes.wav", text="this is not audio\n" * 50), "Could not read 'notes.wav' as audio"),
+        (lambda tmp: _bad(tmp, "silence.wav", np.zeros(3 * 16000, np.float32)), "silent (digital silence)"),
+        (lambda tmp: _bad(tmp, "hum.wav", np.full(3 * 16000, 1e-4, np.float32)), "silent (-80 dBFS)"),
+        (lambda tmp: _bad(tmp, "blip.wav", 0.3 * np.sin(np.arange(160, dtype=np.float32))), "too short (10 ms)"),
+    ],
+    ids=["nothing", "text-file-named-wav", "all-zero", "inaudible", "10-ms"],
+)
+def test_bad_input_gets_a_clear_message(app, tmp_path, make, message):
+    labels, figure, truth, status = app.predict(make(tmp_path), True, 30.0)
+    assert labels is None and figure is None and truth == ""
+    assert status.startswith("\u26a0") and message in status
+
+
+def test_examples_ship_with_attribution(app):
+    assert [p.name for p in app.EXAMPLES] == [p.name for p in EXAMPLE_CLIPS]
+    for text in ("CC BY-NC-SA 4.0", "Livingstone", "Russo", "2018", "10.1371/journal.pone.0196391"):
+        assert text in app.ATTRIBUTION
+
+
+def test_about_reports_the_recorded_test_metrics(app):
+    test = app.recognizer.config["metrics"]["test"]
+    text = app.about()
+    assert f"{test['accuracy']:.1%}" in text and f"{test['uar']:.1%}" in text and "21\u201324" in text
+    assert app.CONFUSION_IMAGE.exists()
