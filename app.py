@@ -54,6 +54,10 @@ MAX_FILE_SIZE = "20mb"
 # Uploaded and recorded voices are personal: Gradio's copies are deleted after an hour.
 DELETE_CACHE = (3600, 3600)  # (check every s, delete older than s)
 
+# One intra-op thread per request: CONCURRENCY requests already fill the cores, and
+# torch's thread pool fighting itself (or a neighbour) made M5 25x slower on 2 cores.
+torch.set_num_threads(max(1, (os.cpu_count() or 1) // CONCURRENCY))
+
 # Loaded once; on CUDA when available (also on ZeroGPU, where `spaces` makes that lazy).
 recognizer = EmotionRecognizer.load(WEIGHTS)
 SAMPLE_RATE = recognizer.sample_rate
@@ -98,9 +102,9 @@ def ground_truth(path: str, label: str, probabilities: dict[str, float]) -> str:
         return ""
     # Plain marks, not emoji: they render with any font, including a bare server's browser.
     mark = (
-        f"\u2713 **Right**: the model says {bilingual(label)} ({probabilities[label]:.0%})."
+        f"**\u2713 Right**: the model says {bilingual(label)} ({probabilities[label]:.0%})."
         if truth.emotion == label
-        else f"\u2717 **Wrong**: the model says {bilingual(label)} ({probabilities[label]:.0%}); "
+        else f"**\u2717 Wrong**: the model says {bilingual(label)} ({probabilities[label]:.0%}); "
         f"the actor performed {bilingual(truth.emotion)} ({probabilities[truth.emotion]:.0%})."
     )
     seen = (

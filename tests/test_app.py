@@ -62,7 +62,7 @@ def test_example_clip_gives_every_output(app, example_clips):
     for fact in ("angry \u00b7 Enojado", "strong", name.statement, "21 (male)", "never heard"):
         assert fact in truth
     right = best.startswith("angry")
-    assert ("\u2713 **Right**" in truth) is right and ("\u2717 **Wrong**" in truth) is not right
+    assert ("**\u2713 Right**" in truth) is right and ("**\u2717 Wrong**" in truth) is not right
 
 
 def test_model_hears_the_same_audio_whatever_the_trim_control_says(app, example_clips):

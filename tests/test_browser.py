@@ -69,6 +69,17 @@ def test_upload_an_example_clip(playwright, chromium_path, app_url, example_clip
         assert page.get_by_text("48 kHz").is_visible()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "browser_upload.png"), full_page=True)
+
+        # An example clip runs through the same path.
+        page.get_by_role("button", name="sad \u00b7 Triste (actor 24)").click()
+        page.get_by_text("24 (female)").wait_for(timeout=TIMEOUT_MS)
+        # The about panel: honest numbers and the confusion matrix.
+        page.get_by_role("button", name="About the model, the data and its limits").click()
+        page.get_by_text("How good is it?").wait_for(timeout=TIMEOUT_MS)
+        confusion = page.locator("img[src*='confusion_test']")
+        confusion.wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=confusion.element_handle())
+        page.screenshot(path=str(ARTIFACTS / "browser_about.png"), full_page=True)
     finally:
         browser.close()
 

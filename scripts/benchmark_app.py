@@ -1,0 +1,135 @@
+"""How fast is a request? Times the app's handler on a 4 s clip, stage by stage.
+
+    python scripts/benchmark_app.py [--runs 50] [--weights DIR]
+
+Prints p50/p95 of the whole request (the handler plus the PNG encoding that
+Gradio's Plot does after it) and of each stage -- decode, resample, trim,
+model, plot -- and the cold start (interpreter + `import app`: torch, gradio,
+model load, UI) measured in fresh subprocesses. The clip is a test actor's,
+cut to 4 s and written as a 48 kHz 16-bit WAV, like a browser upload. Other
+processes on the machine (a training run) slow every number: the script says
+when it sees one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIP = ROOT / "examples" / "03-01-05-02-01-01-21.flac"  # angry, actor 21 (test actor)
+CLIP_SECONDS = 4.0
+
+
+def percentiles(times: list[float]) -> str:
+    ms = np.asarray(times) * 1000
+    return f"p50 {np.percentile(ms, 50):7.1f} ms   p95 {np.percentile(ms, 95):7.1f} ms"
+
+
+def cold_start(code: str, repeats: int = 3) -> list[float]:
+    """Wall seconds of fresh `python -c code` runs (interpreter start included)."""
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def busy_processes() -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,pcpu,args"], capture_output=True, text=True).stdout.splitlines()[1:]
+    me = str(os.getpid())
+    return [line.strip() for line in out if "train" in line and "ps -eo" not in line and not line.strip().startswith(me)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--weights", default=None, help="weights folder (default: $EMOTION_WEIGHTS or weights/)")
+    parser.add_argument("--cold-repeats", type=int, default=3)
+    args = parser.parse_args()
+    if args.weights:
+        os.environ["EMOTION_WEIGHTS"] = args.weights
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+    busy = busy_processes()
+    sys.path.insert(0, str(ROOT))
+    print("cold start (fresh python: import app = torch + gradio + model load + UI) ...", flush=True)
+    cold_app = cold_start("import app", args.cold_repeats)
+    cold_lib = cold_start(
+        "import os, emotion; emotion.EmotionRecognizer.load(os.environ.get('EMOTION_WEIGHTS', 'weights'))",
+        args.cold_repeats,
+    )
+
+    import soundfile as sf
+    import torch
+    from gradio.processing_utils import encode_plot_to_base64
+
+    import app
+    from emotion import to_mono_float32, trim_silence
+    from emotion.display import trim_figure
+
+    audio, sr = sf.read(CLIP, dtype="int16")
+    audio = np.pad(audio, (0, max(0, int(CLIP_SECONDS * sr) - len(audio))))[: int(CLIP_SECONDS * sr)]
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp) / CLIP.with_suffix(".wav").name  # a RAVDESS name: the ground truth is built too
+        sf.write(clip, audio, sr, subtype="PCM_16")
+
+        first = time.perf_counter()
+        app.predict(str(clip))
+        first = time.perf_counter() - first
+
+        stages: dict[str, list[float]] = {k: [] for k in ("request", "decode", "resample", "trim", "model", "plot")}
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            _, figure, _, _ = app.predict(str(clip))
+            encode_plot_to_base64(figure, "png")  # what gr.Plot does with the figure after the handler
+            stages["request"].append(time.perf_counter() - start)
+
+            t = time.perf_counter()
+            with sf.SoundFile(clip) as f:
+                raw = f.read(dtype="float32", always_2d=True)
+                rate = f.samplerate
+            stages["decode"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            x = to_mono_float32(raw, rate, app.SAMPLE_RATE)
+            stages["resample"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            span = trim_silence(x, top_db=app.DEFAULT_TOP_DB)[1]
+            stages["trim"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            app.recognizer.probabilities(x)
+            stages["model"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            encode_plot_to_base64(trim_figure(x, app.SAMPLE_RATE, span, app.DEFAULT_TOP_DB), "png")
+            stages["plot"].append(time.perf_counter() - t)
+
+    n_windows = app.recognizer.window and len(
+        range(0, int(CLIP_SECONDS * app.SAMPLE_RATE) - app.recognizer.window + 1, app.recognizer.hop)
+    ) + 1
+    print(f"\n{CLIP_SECONDS:g} s clip ({sr} Hz WAV), {args.runs} runs, device {app.recognizer.device}, "
+          f"torch threads {torch.get_num_threads()}, CPUs {os.cpu_count()}, "
+          f"model input ~{n_windows} windows of {app.recognizer.window / app.SAMPLE_RATE:g} s")
+    print(f"  request   {percentiles(stages['request'])}   (handler + PNG encoding, as served)")
+    for name in ("decode", "resample", "trim", "model", "plot"):
+        print(f"    {name:<8}{percentiles(stages[name])}")
+    print(f"  first request after import: {first * 1000:.0f} ms (librosa import, torch first call; app.py warms up before serving)")
+    print(f"  cold start, python + import app:          median {np.median(cold_app):.2f} s of {len(cold_app)}")
+    print(f"  cold start, python + emotion + model load: median {np.median(cold_lib):.2f} s of {len(cold_lib)}")
+    if busy:
+        print("\nnote: other processes were running and share the CPU:")
+        for line in busy:
+            print("   ", line[:150])
+
+
+if __name__ == "__main__":
+    main()
