@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torchaudio.functional as AF
 
-from emotion.audio import load_audio
+from emotion.audio import load_audio, pad_or_trim
 from emotion.labels import RavdessNameError, parse_ravdess_name
 
 AUDIO_EXTENSIONS = (".wav", ".flac")
@@ -113,7 +114,10 @@ class TrainBatches:
     Each epoch shuffles the clips; a clip longer than the crop gives a random
     crop, a shorter one is zero-padded at the end (as at inference). With
     probability `noise_prob`, white noise is added at an SNR drawn from
-    `snr_db`, so the model does not rely on studio-quiet backgrounds.
+    `snr_db`, so the model does not rely on studio-quiet backgrounds. With
+    `speeds`, each batch is played at a speed drawn from them (tempo and pitch
+    together, as in Kaldi's speed perturbation): new voices, in effect, which
+    is what an actor-independent model is short of.
     """
 
     def __init__(
@@ -125,30 +129,45 @@ class TrainBatches:
         generator: np.random.Generator,
         noise_prob: float = 0.5,
         snr_db: tuple[float, float] = (15.0, 40.0),
+        speeds: tuple[float, ...] = (1.0,),
+        sample_rate: int = 16000,
     ):
         self.audio, self.labels = audio, np.asarray(labels)
         self.crop, self.batch_size, self.rng = crop, batch_size, generator
         self.noise_prob, self.snr_db = noise_prob, snr_db
+        self.speeds, self.sample_rate = speeds, sample_rate
 
     def __len__(self) -> int:
         return (len(self.audio) + self.batch_size - 1) // self.batch_size
 
-    def _example(self, a: np.ndarray) -> np.ndarray:
-        if len(a) > self.crop:
-            start = int(self.rng.integers(0, len(a) - self.crop + 1))
-            x = a[start : start + self.crop].copy()
-        else:
-            x = np.zeros(self.crop, np.float32)
-            x[: len(a)] = a
+    def _crop(self, a: np.ndarray, length: int) -> np.ndarray:
+        if len(a) > length:
+            start = int(self.rng.integers(0, len(a) - length + 1))
+            return a[start : start + length].copy()
+        x = np.zeros(length, np.float32)
+        x[: len(a)] = a
+        return x
+
+    def _add_noise(self, x: np.ndarray) -> np.ndarray:
         if self.rng.random() < self.noise_prob:
             power = float(np.mean(x**2)) + 1e-10
             snr = self.rng.uniform(*self.snr_db)
-            x += self.rng.standard_normal(self.crop).astype(np.float32) * np.sqrt(power / 10 ** (snr / 10))
+            x += self.rng.standard_normal(len(x)).astype(np.float32) * np.sqrt(power / 10 ** (snr / 10))
         return x
 
     def __iter__(self):
         order = self.rng.permutation(len(self.audio))
         for i in range(0, len(order), self.batch_size):
             idx = order[i : i + self.batch_size]
-            x = np.stack([self._example(self.audio[j]) for j in idx])  # (B, crop)
+            # Without speed perturbation no random number is drawn for it, so
+            # runs made before it existed are reproduced exactly.
+            speed = float(self.rng.choice(self.speeds)) if len(self.speeds) > 1 else 1.0
+            if speed == 1.0:
+                x = np.stack([self._add_noise(self._crop(self.audio[j], self.crop)) for j in idx])  # (B, crop)
+            else:
+                # Playing `speed` times faster: read crop*speed samples, resample them to crop.
+                length = int(round(self.crop * speed))
+                x = torch.from_numpy(np.stack([self._crop(self.audio[j], length) for j in idx]))  # (B, length)
+                x = pad_or_trim(AF.resample(x, int(round(self.sample_rate * speed)), self.sample_rate), self.crop)
+                x = np.stack([self._add_noise(row) for row in x.numpy()])  # (B, crop)
             yield torch.from_numpy(x), torch.from_numpy(self.labels[idx])

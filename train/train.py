@@ -59,6 +59,7 @@ class TrainConfig:
     weight_decay: float = 1e-2  # AdamW
     label_smoothing: float = 0.1
     noise_prob: float = 0.5  # chance of additive noise per training crop
+    speed_perturb: float = 0.0  # batches played at speeds 1 +- this (5 steps); 0 disables
     seed: int = 1337
     device: str = ""  # '' = cuda when available, else cpu
 
@@ -79,6 +80,11 @@ def preprocessing_of(cfg: TrainConfig) -> dict:
         "max_seconds": MAX_SECONDS,
         "normalization": "each window standardised to zero mean, unit variance inside M5",
     }
+
+
+def speeds_of(perturb: float) -> tuple[float, ...]:
+    """0.1 -> (0.9, 0.95, 1.0, 1.05, 1.1)."""
+    return tuple(float(s) for s in np.round(np.linspace(1 - perturb, 1 + perturb, 5), 4)) if perturb else (1.0,)
 
 
 def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothing) -> dict:
@@ -145,7 +151,8 @@ def run(cfg: TrainConfig, command: str = "") -> dict:
     model = M5(M5Config(n_channel=cfg.n_channel, dropout=cfg.dropout, sample_rate=cfg.sample_rate)).to(device)
     window, hop = int(cfg.crop_seconds * cfg.sample_rate), int(cfg.hop_seconds * cfg.sample_rate)
     batches = TrainBatches(*subset["train"], crop=window, batch_size=cfg.batch_size,
-                           generator=np.random.default_rng(cfg.seed), noise_prob=cfg.noise_prob)
+                           generator=np.random.default_rng(cfg.seed), noise_prob=cfg.noise_prob,
+                           speeds=speeds_of(cfg.speed_perturb), sample_rate=cfg.sample_rate)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * len(batches))
 
