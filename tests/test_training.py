@@ -40,8 +40,10 @@ def test_short_run_writes_loadable_weights_and_a_run_record(trained):
     assert config["training"]["split"] == {"train": [1, 2], "val": [3], "test": [21]}
     assert config["metrics"]["test"]["n"] == 60 and config["metrics"]["test"]["actors"] == [21]
     assert sum(map(sum, config["metrics"]["test"]["confusion"])) == 60
+    assert config["calibration"]["temperature"] > 0 and "ece_uncalibrated" in config["metrics"]["test"]
     rec = EmotionRecognizer.load(out, device="cpu")
     assert rec.window == int(cfg.crop_seconds * 16000)
+    assert rec.temperature == config["calibration"]["temperature"]
 
 
 def test_evaluate_cli_reproduces_the_recorded_metrics(trained, capsys):

@@ -34,6 +34,7 @@ from emotion.labels import EMOTIONS
 from emotion.model import M5, M5Config
 
 from .data import TEST_ACTORS, VAL_ACTORS, TrainBatches, check_complete, decode_clips, find_clips, parse_actors
+from .calibrate import calibrate
 from .evaluate import classification_metrics, evaluate, format_report
 from .plots import plot_confusion, plot_curves
 
@@ -196,10 +197,10 @@ def run(cfg: TrainConfig, command: str = "") -> dict:
         },
     )
 
-    # The test actors are heard exactly once, through the path the app uses.
-    recognizer = EmotionRecognizer.load(out, device=str(device))
-    val_metrics = evaluate(recognizer, *subset["val"])
-    test_metrics = evaluate(recognizer, *subset["test"])
+    # The temperature is fitted on the validation actors; the test actors are
+    # heard exactly once, through the path the app uses.
+    test_metrics = calibrate(out, *subset["val"], *subset["test"], device=str(device))
+    val_metrics = evaluate(EmotionRecognizer.load(out, device=str(device)), *subset["val"])
     test_metrics["actors"], val_metrics["actors"] = split["test"], split["val"]
     metrics = {"test": test_metrics, "val": val_metrics, "best_epoch": best["epoch"], "train_seconds": round(train_seconds, 1)}
     update_config(out, metrics=metrics)
