@@ -85,3 +85,15 @@ def test_find_clips_reads_wav_and_flac_in_any_nesting(ravdess, tmp_path):
     clips = find_clips(tmp_path)
     assert [c.actor for c in clips] == [5, 5, 5]
     assert parse_actors("1,3,5-7") == (1, 3, 5, 6, 7)
+
+
+def test_crossval_folds_cover_every_actor_once_and_fold_6_is_the_shipped_split():
+    from train.crossval import N_FOLDS, fold_actors
+
+    tested = []
+    for k in range(1, N_FOLDS + 1):
+        test, val = (set(parse_actors(a)) for a in fold_actors(k))
+        assert len(test) == len(val) == 4 and not test & val
+        tested += sorted(test)
+    assert sorted(tested) == list(range(1, 25))
+    assert fold_actors(6) == ("21-24", "17-20")

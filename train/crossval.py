@@ -1,0 +1,92 @@
+"""Six-fold cross-validation by actor: every actor is a test actor exactly once.
+
+    python -m train.crossval --data ../shared/ravdess --out runs/crossval [any python -m train flag]
+
+Folds are fixed: fold k (1..6) tests actors 4k-3..4k, validates (early
+stopping, model selection, calibration) on the previous fold's four actors
+and trains on the other sixteen. Fold 6 is exactly the shipped split (test
+21-24, validation 17-20). Writes each fold's run to OUT/fold_k/ and a
+summary: mean +- sd of accuracy and UAR, the per-fold table and the summed
+confusion matrix (crossval.json, crossval.md).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from emotion.labels import EMOTIONS
+
+from .evaluate import classification_metrics, format_report
+from .train import parse_args, run
+
+N_FOLDS = 6
+
+
+def fold_actors(k: int) -> tuple[str, str]:
+    """Fold k (1-based) -> (test actors, validation actors) as '21-24' strings."""
+    def block(i):
+        i = (i - 1) % N_FOLDS + 1
+        return f"{4 * i - 3}-{4 * i}"
+    return block(k), block(k - 1)
+
+
+def summarise(per_fold: list[dict]) -> dict:
+    confusion = np.sum([m["confusion"] for m in per_fold], axis=0)
+    y_true = np.repeat(np.arange(len(EMOTIONS)), confusion.sum(1))
+    y_pred = np.concatenate([np.repeat(np.arange(len(EMOTIONS)), row) for row in confusion])
+    pooled = classification_metrics(y_true, y_pred)
+    acc = np.array([m["accuracy"] for m in per_fold])
+    uar = np.array([m["uar"] for m in per_fold])
+    ece = np.array([m.get("ece", np.nan) for m in per_fold])
+    return {
+        "folds": per_fold,
+        "accuracy_mean": float(acc.mean()), "accuracy_sd": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
+        "uar_mean": float(uar.mean()), "uar_sd": float(uar.std(ddof=1)) if len(uar) > 1 else 0.0,
+        "ece_mean": float(np.nanmean(ece)),
+        "pooled": pooled,
+    }
+
+
+def markdown(summary: dict, command: str) -> str:
+    lines = [f"`{command}`", "", "| fold | test actors | val actors | accuracy | UAR | ECE |", "| --- | --- | --- | --- | --- | --- |"]
+    for m in summary["folds"]:
+        lines.append(f"| {m['fold']} | {m['test_actors']} | {m['val_actors']} | {m['accuracy']:.1%} | {m['uar']:.1%} | {m.get('ece', float('nan')):.1%} |")
+    lines.append(f"| **mean ± sd** | | | **{summary['accuracy_mean']:.1%} ± {summary['accuracy_sd']:.1%}** | "
+                 f"{summary['uar_mean']:.1%} ± {summary['uar_sd']:.1%} | {summary['ece_mean']:.1%} |")
+    lines += ["", "Summed confusion matrix:", "", "```", format_report(summary["pooled"]), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    folds = list(range(1, N_FOLDS + 1))
+    if "--folds" in argv:  # e.g. --folds 6 or --folds 1,2 to run a subset
+        i = argv.index("--folds")
+        folds = [int(f) for f in argv[i + 1].split(",")]
+        del argv[i : i + 2]
+    if "--out" not in argv:
+        argv += ["--out", "runs/crossval"]
+    base = parse_args(argv)
+    out = Path(base.out)
+    command = "python -m train.crossval " + shlex.join(sys.argv[1:] if argv is None else argv)
+    per_fold = []
+    for k in folds:
+        test, val = fold_actors(k)
+        cfg = replace(base, out=str(out / f"fold_{k}"), test_actors=test, val_actors=val, train_actors="")
+        metrics = run(cfg, command=f"{command}  # fold {k}")["test"]
+        per_fold.append({**metrics, "fold": k, "test_actors": test, "val_actors": val})
+        summary = summarise(per_fold)  # rewritten after every fold, so a stopped run still reports
+        (out / "crossval.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (out / "crossval.md").write_text(markdown(summary, command))
+    print(markdown(summarise(per_fold), command))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
