@@ -164,7 +164,7 @@ def predict(audio_path: str | None, trim: bool = True, top_db: float = DEFAULT_T
     probabilities, device, model_seconds = model_probabilities(audio)
     label = max(probabilities, key=probabilities.get)
     span = trim_silence(audio, top_db=top_db)[1] if trim else None
-    figure = trim_figure(audio, SAMPLE_RATE, span, top_db if trim else None)
+    figure = trim_figure(audio, SAMPLE_RATE, span)
     elapsed = time.perf_counter() - start
     status = (
         f"**{bilingual(label)}** ({probabilities[label]:.0%}) \u00b7 {audio.shape[0] / SAMPLE_RATE:.2f} s "
@@ -182,12 +182,25 @@ def predict(audio_path: str | None, trim: bool = True, top_db: float = DEFAULT_T
     )
 
 
+def actors(ids: list[int]) -> str:
+    ids = sorted(ids)
+    contiguous = ids == list(range(ids[0], ids[-1] + 1))
+    return f"{ids[0]}\u2013{ids[-1]}" if contiguous and len(ids) > 2 else ", ".join(map(str, ids))
+
+
 def about() -> str:
+    split = recognizer.config.get("training", {}).get("split")
+    split_text = (
+        f"The model was trained on actors {actors(split['train'])}, chosen on {actors(split['val'])} "
+        f"and tested once on {actors(split['test'])}."
+        if split
+        else ""
+    )
     test = recognizer.config.get("metrics", {}).get("test")
     if test:
         per_class = ", ".join(f"{bilingual(e)} {r:.0%}" for e, r in test.get("per_class", {}).items())
         score = (
-            f"On the **{test['n']} clips of actors 21\u201324**, whom the model never heard in training or "
+            f"On the **{test['n']} clips of actors {actors(test.get('actors', sorted(TEST_ACTORS)))}**, whom the model never heard in training or "
             f"model selection: accuracy **{test['accuracy']:.1%}**, unweighted average recall "
             f"**{test['uar']:.1%}** (chance: 12.5%)"
             + (f", expected calibration error {test['ece']:.1%}" if "ece" in test else "")
@@ -203,7 +216,7 @@ covered by {recognizer.window / SAMPLE_RATE:g} s windows whose predictions are a
 
 **RAVDESS** (Livingstone & Russo 2018) is 1,440 studio recordings of 24 professional actors
 saying two sentences ("Kids are talking by the door", "Dogs are sitting by the door") in eight
-emotions. The model was trained on actors 1\u201316, chosen on 17\u201320, and tested once on 21\u201324.
+emotions. {split_text}
 
 **How good is it?** {score}
 
@@ -276,7 +289,7 @@ def build_demo() -> gr.Blocks:
             gr.Markdown(about())
             if CONFUSION_IMAGE.exists():
                 gr.Image(
-                    str(CONFUSION_IMAGE), label="Confusion matrix on the test actors 21\u201324",
+                    str(CONFUSION_IMAGE), label=f"Confusion matrix on the test actors {actors(sorted(TEST_ACTORS))}",
                     interactive=False, height=420, buttons=[],
                 )
 

@@ -110,7 +110,7 @@ def main() -> None:
             app.recognizer.probabilities(x)
             stages["model"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            encode_plot_to_base64(trim_figure(x, app.SAMPLE_RATE, span, app.DEFAULT_TOP_DB), "png")
+            encode_plot_to_base64(trim_figure(x, app.SAMPLE_RATE, span), "png")
             stages["plot"].append(time.perf_counter() - t)
 
     n_windows = app.recognizer.window and len(
