@@ -77,6 +77,7 @@ def main() -> None:
     import app
     from emotion import to_mono_float32, trim_silence
     from emotion.display import trim_figure
+    from emotion.inference import clip_windows
 
     audio, sr = sf.read(CLIP, dtype="int16")
     audio = np.pad(audio, (0, max(0, int(CLIP_SECONDS * sr) - len(audio))))[: int(CLIP_SECONDS * sr)]
@@ -113,15 +114,14 @@ def main() -> None:
             encode_plot_to_base64(trim_figure(x, app.SAMPLE_RATE, span), "png")
             stages["plot"].append(time.perf_counter() - t)
 
-    n_windows = app.recognizer.window and len(
-        range(0, int(CLIP_SECONDS * app.SAMPLE_RATE) - app.recognizer.window + 1, app.recognizer.hop)
-    ) + 1
+    n_windows = len(clip_windows(np.zeros(int(CLIP_SECONDS * app.SAMPLE_RATE), np.float32),
+                                 app.recognizer.window, app.recognizer.hop))
     print(f"\n{CLIP_SECONDS:g} s clip ({sr} Hz WAV), {args.runs} runs, device {app.recognizer.device}, "
           f"torch threads {torch.get_num_threads()}, CPUs {os.cpu_count()}, "
-          f"model input ~{n_windows} windows of {app.recognizer.window / app.SAMPLE_RATE:g} s")
+          f"model input {n_windows} windows of {app.recognizer.window / app.SAMPLE_RATE:g} s")
     print(f"  request   {percentiles(stages['request'])}   (handler + PNG encoding, as served)")
     for name in ("decode", "resample", "trim", "model", "plot"):
-        print(f"    {name:<8}{percentiles(stages[name])}")
+        print(f"    {name:<9}{percentiles(stages[name])}")
     print(f"  first request after import: {first * 1000:.0f} ms (librosa import, torch first call; app.py warms up before serving)")
     print(f"  cold start, python + import app:          median {np.median(cold_app):.2f} s of {len(cold_app)}")
     print(f"  cold start, python + emotion + model load: median {np.median(cold_lib):.2f} s of {len(cold_lib)}")
