@@ -63,6 +63,7 @@ class TrainConfig:
     speed_perturb: float = 0.0  # batches played at speeds 1 +- this (5 steps); 0 disables
     seed: int = 1337
     device: str = ""  # '' = cuda when available, else cpu
+    threads: int = 0  # torch CPU threads; 0 = torch's default (one per core)
 
 
 def set_seed(seed: int) -> None:
@@ -117,6 +118,8 @@ def validate(model, audio, labels, window, hop, device) -> dict:
 def run(cfg: TrainConfig, command: str = "") -> dict:
     t0 = time.time()
     set_seed(cfg.seed)  # before any object with parameters exists
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     torch.use_deterministic_algorithms(True, warn_only=True)
     device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     out = Path(cfg.out)
@@ -191,6 +194,7 @@ def run(cfg: TrainConfig, command: str = "") -> dict:
                 "train_seconds": round(train_seconds, 1),
                 "device": str(device),
                 "torch": torch.__version__,
+                "threads": torch.get_num_threads(),
                 "python": platform.python_version(),
             },
             "license": "CC BY-NC-SA 4.0: trained on RAVDESS (Livingstone & Russo 2018)",
