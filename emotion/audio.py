@@ -10,8 +10,11 @@ functions, so training and serving see exactly the same signal.
 
 Decoding uses soundfile (libsndfile: WAV, FLAC, OGG/Vorbis/Opus, MP3) and falls
 back to the ffmpeg program, when it is installed, for everything else a
-browser or phone produces (WebM, M4A/AAC, ...). Resampling is torchaudio's
-windowed-sinc resampler, never done by hand.
+browser or phone produces (WebM, M4A/AAC, ...). Resampling is soxr's
+high-quality resampler (librosa's default), never done by hand. Not
+torchaudio's: its kernel is (new, old) rates after dividing by their gcd, so
+an odd rate such as 44101 Hz would make a 16000 x 44101 kernel (2.8 GB) --
+a file header could exhaust the server's memory. soxr streams any ratio.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from typing import BinaryIO, Union
 
 import numpy as np
 import soundfile as sf
+import soxr
 import torch
-import torchaudio.functional as AF
 
 SAMPLE_RATE = 16000  # Hz; the rate M5 is trained and served at
 TRIM_TOP_DB = 30.0  # dB below the peak that librosa.effects.trim treats as silence
@@ -131,7 +134,8 @@ def load_audio(
 def to_mono_float32(samples: np.ndarray, sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:
     """Convert an in-memory signal to the model's format.
 
-    samples: (N,) or (N, channels) -- the layout soundfile and Gradio use --
+    samples: (N,) or (N, channels) -- the layout soundfile and Gradio use;
+        a (channels, N) array must be transposed first --
         integer PCM (scaled by its type's full range) or float.
     sr: its sample rate in Hz.
 
@@ -153,18 +157,18 @@ def to_mono_float32(samples: np.ndarray, sr: int, target_sr: int = SAMPLE_RATE) 
     elif not np.issubdtype(samples.dtype, np.floating):
         raise AudioError(f"Unsupported sample type {samples.dtype}.")
     samples = samples.astype(np.float32, copy=False)
+    n = samples.shape[0]
     if samples.ndim == 2:
-        # (N, channels); a (channels, N) array with few rows is transposed.
-        if samples.shape[0] < samples.shape[1] and samples.shape[0] <= 8:
-            samples = samples.T
-        samples = samples.mean(axis=1)
+        samples = samples.mean(axis=1)  # (N, channels) -> (N,)
     samples = np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
     peak = float(np.abs(samples).max())
     if peak > 1.0:
         samples = samples / peak
     if sr != target_sr:
-        samples = AF.resample(torch.from_numpy(np.ascontiguousarray(samples)), int(sr), target_sr).numpy()
-        np.clip(samples, -1.0, 1.0, out=samples)  # sinc ringing can overshoot full scale
+        samples = soxr.resample(samples, int(sr), target_sr, quality="HQ")
+        np.clip(samples, -1.0, 1.0, out=samples)  # band-limiting can overshoot full scale
+        if samples.size == 0:
+            raise AudioError(f"The audio is too short: {1000 * n / sr:.2g} ms is less than one sample at {target_sr} Hz.")
     return np.ascontiguousarray(samples, dtype=np.float32)
 
 

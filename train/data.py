@@ -24,7 +24,7 @@ AUDIO_EXTENSIONS = (".wav", ".flac")
 CLIPS_PER_ACTOR = 60  # speech, audio-only: 8 emotions x intensities x 2 statements x 2 repetitions
 TEST_ACTORS = (21, 22, 23, 24)  # fixed: never trained on, never used to select a model
 VAL_ACTORS = (17, 18, 19, 20)  # two male, two female; early stopping and model selection
-CACHE_VERSION = 1  # bump when emotion.audio changes what load_audio returns
+CACHE_VERSION = 2  # bump when emotion.audio changes what load_audio returns (2: soxr resampling)
 
 
 def parse_actors(text: str) -> tuple[int, ...]:
@@ -98,7 +98,7 @@ def decode_clips(clips: list[Clip], sample_rate: int, cache_dir: str | os.PathLi
 
     from tqdm import tqdm
 
-    audio = [load_audio(c.path, sample_rate) for c in tqdm(clips, desc="decoding", unit="clip", leave=False)]
+    audio = [load_audio(c.path, sample_rate) for c in tqdm(clips, desc="decoding", unit="clip", leave=False, disable=None)]
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         offsets = np.cumsum([0] + [len(a) for a in audio])
