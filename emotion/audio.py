@@ -109,6 +109,9 @@ def load_audio(
             raise AudioError(f"{_describe(source)} is empty (0 bytes).")
     elif isinstance(source, bytes) and len(source) == 0:
         raise AudioError("The audio data is empty (0 bytes).")
+    elif not isinstance(source, bytes) and not hasattr(source, "read"):
+        # An int would be taken by libsndfile as an open file descriptor.
+        raise AudioError(f"Expected a file path, bytes or a file object, got {type(source).__name__}.")
 
     start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
     try:
