@@ -11,12 +11,12 @@ from .audio import SAMPLE_RATE, AudioError, load_audio, pad_or_trim, to_mono_flo
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .inference import DEFAULT_WEIGHTS, EmotionRecognizer, Prediction, default_device, emotion_probabilities
 from .labels import EMOTIONS, EMOTIONS_ES, RavdessName, RavdessNameError, parse_ravdess_name, try_parse_ravdess_name
-from .model import M5, M5Config
+from .model import M5, M5Config, M5Ensemble
 
 __all__ = [
     "SAMPLE_RATE", "AudioError", "load_audio", "pad_or_trim", "to_mono_float32", "trim_silence",
     "CheckpointError", "load_checkpoint", "save_checkpoint",
     "DEFAULT_WEIGHTS", "EmotionRecognizer", "Prediction", "default_device", "emotion_probabilities",
     "EMOTIONS", "EMOTIONS_ES", "RavdessName", "RavdessNameError", "parse_ravdess_name", "try_parse_ravdess_name",
-    "M5", "M5Config",
+    "M5", "M5Config", "M5Ensemble",
 ]

@@ -19,7 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .labels import EMOTIONS
-from .model import M5, M5Config
+from .model import M5, M5Config, M5Ensemble
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -39,7 +39,7 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def save_checkpoint(model: M5, directory: str | os.PathLike, metadata: dict) -> Path:
+def save_checkpoint(model: M5 | M5Ensemble, directory: str | os.PathLike, metadata: dict) -> Path:
     """Write model.safetensors and config.json into `directory`.
 
     metadata: the rest of config.json (preprocessing, training, metrics, ...);
@@ -55,6 +55,7 @@ def save_checkpoint(model: M5, directory: str | os.PathLike, metadata: dict) -> 
         "format_version": FORMAT_VERSION,
         "architecture": "M5",
         "model": asdict(model.config),
+        "ensemble_size": len(model.members) if isinstance(model, M5Ensemble) else 1,
         "labels": list(EMOTIONS),
         **metadata,
         "weights_file": WEIGHTS_FILE,
@@ -77,7 +78,7 @@ def read_config(directory: str | os.PathLike) -> dict:
     return config
 
 
-def load_checkpoint(directory: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[M5, dict]:
+def load_checkpoint(directory: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[M5 | M5Ensemble, dict]:
     """Rebuild the model from `directory`; returns (model in eval mode on `device`, config).
 
     Raises CheckpointError if a file is missing or the weights' SHA-256 differs
@@ -95,7 +96,8 @@ def load_checkpoint(directory: str | os.PathLike, device: str | torch.device = "
         )
     if list(config.get("labels", [])) != list(EMOTIONS):
         raise CheckpointError(f"Label order in {directory} differs from this library's: {config.get('labels')}.")
-    model = M5(M5Config(**config["model"]))
+    n_members = int(config.get("ensemble_size", 1))
+    model = M5(M5Config(**config["model"])) if n_members == 1 else M5Ensemble(M5Config(**config["model"]), n_members)
     try:
         state = load_file(weights)
         model.load_state_dict(state)

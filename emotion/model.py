@@ -70,3 +70,23 @@ class M5(nn.Module):
             x = block(x)  # (B, C', N')
         x = x.mean(dim=-1)  # (B, 2C)
         return self.classifier(self.dropout(x))  # (B, n_classes)
+
+
+class M5Ensemble(nn.Module):
+    """Several M5s of one architecture, trained from different seeds.
+
+    forward returns the mean of the members' logits (B, n_classes): one model to
+    the rest of the library, which never needs to know it is an ensemble.
+    """
+
+    def __init__(self, config: M5Config, n_members: int):
+        super().__init__()
+        self.config = config
+        self.members = nn.ModuleList(M5(config) for _ in range(n_members))
+
+    @property
+    def min_samples(self) -> int:
+        return self.members[0].min_samples
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x) for m in self.members]).mean(dim=0)  # (B, n_classes)

@@ -97,3 +97,23 @@ def test_crossval_folds_cover_every_actor_once_and_fold_6_is_the_shipped_split()
         tested += sorted(test)
     assert sorted(tested) == list(range(1, 25))
     assert fold_actors(6) == ("21-24", "17-20")
+
+
+def test_an_ensemble_run_saves_one_model_whose_logits_are_the_members_mean(ravdess, tmp_path, trained):
+    import torch
+
+    from emotion.checkpoint import load_checkpoint
+    from emotion.model import M5Ensemble
+
+    cfg, _ = trained
+    run(small_config(ravdess, tmp_path, out="ens", cache=cfg.cache, epochs=1, ensemble=2), command="test ensemble")
+    model, config = load_checkpoint(tmp_path / "ens")
+    assert isinstance(model, M5Ensemble) and config["ensemble_size"] == 2 and len(model.members) == 2
+    x = torch.randn(2, 48000)
+    members = [m(x) for m in model.members]
+    assert not torch.allclose(members[0], members[1])  # different seeds, different models
+    torch.testing.assert_close(model(x), (members[0] + members[1]) / 2)
+    log = [json.loads(line) for line in (tmp_path / "ens/run/log.jsonl").read_text().splitlines()]
+    assert [(r["member"], r["epoch"]) for r in log] == [(0, 1), (1, 1)]
+    assert EmotionRecognizer.load(tmp_path / "ens", device="cpu").predict(
+        sorted((ravdess / "Actor_21").glob("*"))[0]).label

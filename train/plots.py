@@ -9,19 +9,22 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def plot_curves(log: list[dict], path) -> None:
-    epochs = [r["epoch"] for r in log]
+def plot_curves(logs: list[list[dict]], path) -> None:
+    """Loss and accuracy per epoch; one set of lines per ensemble member."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
-    ax1.plot(epochs, [r["train_loss"] for r in log], label="train")
-    ax1.plot(epochs, [r["val_loss"] for r in log], label="validation")
+    for i, log in enumerate(logs):
+        tag = f" (member {i})" if len(logs) > 1 else ""
+        epochs = [r["epoch"] for r in log]
+        ax1.plot(epochs, [r["train_loss"] for r in log], color="C0", alpha=1 - 0.2 * i, label="train" + tag)
+        ax1.plot(epochs, [r["val_loss"] for r in log], color="C1", alpha=1 - 0.2 * i, label="validation" + tag)
+        ax2.plot(epochs, [r["train_acc"] for r in log], color="C0", alpha=1 - 0.2 * i, label="train (augmented crops)" + tag)
+        ax2.plot(epochs, [r["val_acc"] for r in log], color="C1", alpha=1 - 0.2 * i, label="validation accuracy" + tag)
+        ax2.plot(epochs, [r["val_uar"] for r in log], color="C2", alpha=0.7 - 0.15 * i, label="validation UAR" + tag)
     ax1.set(xlabel="epoch", ylabel="cross-entropy", title="Loss")
-    ax2.plot(epochs, [r["train_acc"] for r in log], label="train (augmented crops)")
-    ax2.plot(epochs, [r["val_acc"] for r in log], label="validation accuracy")
-    ax2.plot(epochs, [r["val_uar"] for r in log], label="validation UAR", alpha=0.7)
     ax2.set(xlabel="epoch", ylabel="fraction", title="Accuracy", ylim=(0, 1))
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -31,7 +31,7 @@ from tqdm import tqdm
 from emotion.checkpoint import save_checkpoint, update_config
 from emotion.inference import EmotionRecognizer, MAX_SECONDS, clip_logits, preprocess
 from emotion.labels import EMOTIONS
-from emotion.model import M5, M5Config
+from emotion.model import M5, M5Config, M5Ensemble
 
 from .data import TEST_ACTORS, VAL_ACTORS, TrainBatches, check_complete, decode_clips, find_clips, parse_actors
 from .calibrate import calibrate
@@ -64,6 +64,7 @@ class TrainConfig:
     seed: int = 1337
     device: str = ""  # '' = cuda when available, else cpu
     threads: int = 0  # torch CPU threads; 0 = torch's default (one per core)
+    ensemble: int = 1  # M5s trained from seeds seed, seed+1, ...; their logits are averaged
 
 
 def set_seed(seed: int) -> None:
@@ -115,6 +116,42 @@ def validate(model, audio, labels, window, hop, device) -> dict:
     return {"val_loss": F.cross_entropy(logits, y).item(), "val_acc": m["accuracy"], "val_uar": m["uar"]}
 
 
+def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, t0: float):
+    """Train one M5 from seed cfg.seed + member; returns (model at its best
+    validation UAR, that epoch's log row, the per-epoch log)."""
+    seed = cfg.seed + member
+    set_seed(seed)  # member 0 draws exactly what a single-model run draws
+    model = M5(M5Config(n_channel=cfg.n_channel, dropout=cfg.dropout, sample_rate=cfg.sample_rate)).to(device)
+    window, hop = int(cfg.crop_seconds * cfg.sample_rate), int(cfg.hop_seconds * cfg.sample_rate)
+    batches = TrainBatches(*subset["train"], crop=window, batch_size=cfg.batch_size,
+                           generator=np.random.default_rng(seed), noise_prob=cfg.noise_prob,
+                           speeds=speeds_of(cfg.speed_perturb), sample_rate=cfg.sample_rate)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * len(batches))
+
+    log, best, best_state = [], None, None
+    desc = "epochs" if cfg.ensemble == 1 else f"member {member + 1}/{cfg.ensemble}"
+    with tqdm(range(1, cfg.epochs + 1), desc=desc, unit="epoch", disable=None) as bar:
+        for epoch in bar:
+            row = {"member": member, "epoch": epoch, "lr": scheduler.get_last_lr()[0]}
+            row.update(train_one_epoch(model, batches, optimizer, scheduler, device, cfg.label_smoothing))
+            row.update(validate(model, *subset["val"], window, hop, device))
+            row["elapsed_s"] = round(time.time() - t0, 1)
+            log.append(row)
+            log_file.write(json.dumps(row) + "\n")
+            log_file.flush()
+            if best is None or row["val_uar"] > best["val_uar"]:
+                best, best_state = row, copy.deepcopy(model.state_dict())
+            bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}", best=best["epoch"])
+            tqdm.write(
+                f"{'' if cfg.ensemble == 1 else f'member {member} '}epoch {epoch:3d} | "
+                f"train loss {row['train_loss']:.4f} acc {row['train_acc']:.3f} | "
+                f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.3f} uar {row['val_uar']:.3f}"
+            )
+    model.load_state_dict(best_state)
+    return model, best, log
+
+
 def run(cfg: TrainConfig, command: str = "") -> dict:
     t0 = time.time()
     set_seed(cfg.seed)  # before any object with parameters exists
@@ -152,33 +189,20 @@ def run(cfg: TrainConfig, command: str = "") -> dict:
     }
     print(f"clips: train {len(subset['train'][0])}, val {len(subset['val'][0])}, test {len(subset['test'][0])}; device {device}")
 
-    model = M5(M5Config(n_channel=cfg.n_channel, dropout=cfg.dropout, sample_rate=cfg.sample_rate)).to(device)
-    window, hop = int(cfg.crop_seconds * cfg.sample_rate), int(cfg.hop_seconds * cfg.sample_rate)
-    batches = TrainBatches(*subset["train"], crop=window, batch_size=cfg.batch_size,
-                           generator=np.random.default_rng(cfg.seed), noise_prob=cfg.noise_prob,
-                           speeds=speeds_of(cfg.speed_perturb), sample_rate=cfg.sample_rate)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * len(batches))
-
-    log, best, best_state = [], None, None
-    with open(run_dir / "log.jsonl", "w") as log_file, tqdm(range(1, cfg.epochs + 1), desc="epochs", unit="epoch") as bar:
-        for epoch in bar:
-            row = {"epoch": epoch, "lr": scheduler.get_last_lr()[0]}
-            row.update(train_one_epoch(model, batches, optimizer, scheduler, device, cfg.label_smoothing))
-            row.update(validate(model, *subset["val"], window, hop, device))
-            row["elapsed_s"] = round(time.time() - t0, 1)
-            log.append(row)
-            log_file.write(json.dumps(row) + "\n")
-            log_file.flush()
-            if best is None or row["val_uar"] > best["val_uar"]:
-                best, best_state = row, copy.deepcopy(model.state_dict())
-            bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}", best=best["epoch"])
-            tqdm.write(
-                f"epoch {epoch:3d} | train loss {row['train_loss']:.4f} acc {row['train_acc']:.3f} | "
-                f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.3f} uar {row['val_uar']:.3f}"
-            )
-
-    model.load_state_dict(best_state)
+    members, bests, logs = [], [], []
+    with open(run_dir / "log.jsonl", "w") as log_file:
+        for member in range(cfg.ensemble):
+            model, best, log = train_member(cfg, member, subset, device, log_file, t0)
+            members.append(model)
+            bests.append(best)
+            logs.append(log)
+    if cfg.ensemble == 1:
+        model = members[0]
+    else:
+        model = M5Ensemble(members[0].config, cfg.ensemble).to(device)
+        for target, member in zip(model.members, members):
+            target.load_state_dict(member.state_dict())
+    best = {"epoch": [b["epoch"] for b in bests] if cfg.ensemble > 1 else bests[0]["epoch"]}
     train_seconds = time.time() - t0
     save_checkpoint(
         model,
@@ -189,7 +213,7 @@ def run(cfg: TrainConfig, command: str = "") -> dict:
                 "command": command,
                 "config": asdict(cfg),
                 "split": split,
-                "selected_by": "best validation UAR",
+                "selected_by": "best validation UAR" + (" (per member)" if cfg.ensemble > 1 else ""),
                 "best_epoch": best["epoch"],
                 "train_seconds": round(train_seconds, 1),
                 "device": str(device),
@@ -209,7 +233,7 @@ def run(cfg: TrainConfig, command: str = "") -> dict:
     metrics = {"test": test_metrics, "val": val_metrics, "best_epoch": best["epoch"], "train_seconds": round(train_seconds, 1)}
     update_config(out, metrics=metrics)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    plot_curves(log, run_dir / "curves.png")
+    plot_curves(logs, run_dir / "curves.png")
     plot_confusion(test_metrics["confusion"], EMOTIONS, run_dir / "confusion_test.png",
                    f"Test actors {cfg.test_actors}: accuracy {test_metrics['accuracy']:.1%}, UAR {test_metrics['uar']:.1%}")
     print(format_report(test_metrics, f"\nTest actors {cfg.test_actors} (never seen in training):"))
