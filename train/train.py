@@ -60,11 +60,11 @@ class TrainConfig:
     weight_decay: float = 1e-2  # AdamW
     label_smoothing: float = 0.1
     noise_prob: float = 0.5  # chance of additive noise per training crop
-    speed_perturb: float = 0.0  # batches played at speeds 1 +- this (5 steps); 0 disables
+    speed_perturb: float = 0.1  # batches played at speeds 1 +- this (5 steps); 0 disables (experiments/README.md: +2.8 val UAR)
     seed: int = 1337
     device: str = ""  # '' = cuda when available, else cpu
     threads: int = 0  # torch CPU threads; 0 = torch's default (one per core)
-    ensemble: int = 1  # M5s trained from seeds seed, seed+1, ...; their logits are averaged
+    ensemble: int = 3  # M5s trained from seeds seed, seed+1, ...; their logits are averaged
 
 
 def set_seed(seed: int) -> None:
