@@ -14,7 +14,7 @@ from train.train import TrainConfig, run
 
 def small_config(ravdess, tmp_path, out="w", **kw):
     base = dict(data=str(ravdess), out=str(tmp_path / out), cache=str(tmp_path / "cache"), train_actors="1-2",
-                val_actors="3", test_actors="21", epochs=2, n_channel=8, batch_size=16)
+                val_actors="3", test_actors="21", epochs=2, n_channel=8, batch_size=16, ensemble=1)
     return TrainConfig(**{**base, **kw})
 
 
