@@ -41,6 +41,8 @@ def test_short_run_writes_loadable_weights_and_a_run_record(trained):
     assert config["metrics"]["test"]["n"] == 60 and config["metrics"]["test"]["actors"] == [21]
     assert sum(map(sum, config["metrics"]["test"]["confusion"])) == 60
     assert config["calibration"]["temperature"] > 0 and "ece_uncalibrated" in config["metrics"]["test"]
+    card = (out / "README.md").read_text()  # the model card, written from config.json
+    assert card.startswith("---\nlicense: cc-by-nc-sa-4.0") and f"{config['metrics']['test']['accuracy']:.1%}" in card
     rec = EmotionRecognizer.load(out, device="cpu")
     assert rec.window == int(cfg.crop_seconds * 16000)
     assert rec.temperature == config["calibration"]["temperature"]

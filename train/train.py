@@ -36,6 +36,7 @@ from emotion.model import M5, M5Config, M5Ensemble
 from .data import TEST_ACTORS, VAL_ACTORS, TrainBatches, check_complete, decode_clips, find_clips, parse_actors
 from .calibrate import calibrate
 from .evaluate import classification_metrics, evaluate, format_report
+from .model_card import write_model_card
 from .plots import plot_confusion, plot_curves
 
 
@@ -236,6 +237,7 @@ def run(cfg: TrainConfig, command: str = "") -> dict:
     plot_curves(logs, run_dir / "curves.png")
     plot_confusion(test_metrics["confusion"], EMOTIONS, run_dir / "confusion_test.png",
                    f"Test actors {cfg.test_actors}: accuracy {test_metrics['accuracy']:.1%}, UAR {test_metrics['uar']:.1%}")
+    write_model_card(out)
     print(format_report(test_metrics, f"\nTest actors {cfg.test_actors} (never seen in training):"))
     print(f"wrote {out}/ in {time.time() - t0:.0f} s")
     return metrics
