@@ -54,7 +54,9 @@ def test_example_clip_gives_every_output(app, example_clips):
     assert kept.get_x() == pytest.approx(start / 16000)
     assert kept.get_x() + kept.get_width() == pytest.approx(end / 16000)
     assert f"removed {(len(audio) - len(trimmed)) / 16000:.2f} s" in figure._suptitle.get_text()
-    assert top.get_xlabel() == "" and bottom.get_xlabel() == "time (s)"
+    assert [t.get_text() for t in bottom.texts if t.get_gid() == "xlabel"] == ["time (s)"]
+    ticks = [float(t.get_text()) for t in bottom.texts if t.get_gid() == "tick"]
+    assert ticks[0] == 0 and len(ticks) >= 3 and ticks[-1] <= len(audio) / 16000
 
     # The file name is RAVDESS: the truth, with a right/wrong mark that agrees with the prediction.
     name = parse_ravdess_name(clip)
