@@ -65,6 +65,8 @@ MAX_SECONDS = recognizer.max_seconds
 MODEL_TRIMS = bool(recognizer.preprocessing["trim"])
 DEFAULT_TOP_DB = float(recognizer.preprocessing.get("trim_top_db") or TRIM_TOP_DB)
 TEST_ACTORS = set(recognizer.config.get("training", {}).get("split", {}).get("test", []))
+N_MODELS = int(recognizer.config.get("ensemble_size", 1))
+ENSEMBLE_NOTE = f", over {N_MODELS} M5s trained from different seeds" if N_MODELS > 1 else ""
 
 
 def bilingual(emotion: str) -> str:
@@ -212,7 +214,7 @@ def about() -> str:
 **M5** is a small convolutional network that listens to the raw waveform (no spectrogram):
 a first layer of 80-sample filters at 16 kHz, then three narrow convolution blocks and an
 average over time (Dai et al. 2017, as in the torchaudio speech-commands tutorial). A clip is
-covered by {recognizer.window / SAMPLE_RATE:g} s windows whose predictions are averaged.
+covered by {recognizer.window / SAMPLE_RATE:g} s windows whose predictions are averaged{ENSEMBLE_NOTE}.
 
 **RAVDESS** (Livingstone & Russo 2018) is 1,440 studio recordings of 24 professional actors
 saying two sentences ("Kids are talking by the door", "Dogs are sitting by the door") in eight

@@ -118,7 +118,7 @@ def main() -> None:
                                  app.recognizer.window, app.recognizer.hop))
     print(f"\n{CLIP_SECONDS:g} s clip ({sr} Hz WAV), {args.runs} runs, device {app.recognizer.device}, "
           f"torch threads {torch.get_num_threads()}, CPUs {os.cpu_count()}, "
-          f"model input {n_windows} windows of {app.recognizer.window / app.SAMPLE_RATE:g} s")
+          f"model input {n_windows} windows of {app.recognizer.window / app.SAMPLE_RATE:g} s x {app.N_MODELS} M5s")
     print(f"  request   {percentiles(stages['request'])}   (handler + PNG encoding, as served)")
     for name in ("decode", "resample", "trim", "model", "plot"):
         print(f"    {name:<9}{percentiles(stages[name])}")

@@ -4,6 +4,7 @@ the README tells users to call it."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +56,22 @@ def test_bad_and_oversized_uploads_are_refused_and_the_app_keeps_serving(client,
 
     labels, *_ = client.predict(handle_file(str(example_clips[0])), api_name="/predict")
     assert len(labels["confidences"]) == 8
+
+
+@pytest.mark.parametrize("path", ["app.py", "weights/model.safetensors", "weights/config.json", "/etc/passwd", "../shared/ravdess/README.md"])
+def test_the_server_exposes_no_file_on_disk_beyond_what_the_page_uses(app_url, path):
+    import urllib.error
+    import urllib.request
+
+    from conftest import ROOT
+
+    target = path if path.startswith("/") else str((ROOT / path).resolve())
+    for route in (f"gradio_api/file={target}", f"file={target}"):
+        try:
+            with urllib.request.urlopen(app_url.rstrip("/") + "/" + route, timeout=10) as r:
+                body = r.read()
+        except urllib.error.HTTPError as e:
+            assert e.code in (403, 404), (route, e.code)
+            continue
+        # A route may answer 200 with the page itself, but never with the file's bytes.
+        assert Path(target).read_bytes()[:64] not in body, route
