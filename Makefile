@@ -29,7 +29,7 @@ system-deps:
 test: $(VENV)/.installed-dev system-deps
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
 
-# Reproduce the shipped weights (about 15 minutes on 2 CPU cores) and evaluate them.
+# Reproduce the shipped weights (about 45 minutes on 2 CPU cores) and evaluate them.
 RAVDESS ?= ../shared/ravdess
 train: $(VENV)/.installed
 	$(PY) -m train --data $(RAVDESS) --out weights
