@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Affine2D
 
 ENVELOPE_POINTS = 1000  # columns per panel; about one per pixel at the figure's width
 FIGSIZE = (8.0, 3.6)  # inches; wide and short, like the waveform it shows
@@ -56,48 +60,70 @@ def envelope(audio: np.ndarray, sr: int, points: int = ENVELOPE_POINTS) -> tuple
     return times, values
 
 
+def panel(fig: Figure, gid: str) -> dict[str, list]:
+    """The artists of one panel ("original" or "trimmed") by role, for tests and
+    callers that want the data back: {"waveform": [...], "kept": [...], ...}."""
+    found: dict[str, list] = {}
+    for artist in [*fig.artists, *fig.texts]:
+        g = artist.get_gid() or ""
+        if g.startswith(gid + ":"):
+            found.setdefault(g.split(":", 1)[1], []).append(artist)
+    return found
+
+
 def trim_figure(audio: np.ndarray, sr: int, span: tuple[int, int] | None) -> Figure:
     """The clip before and after trimming, in one figure with two panels.
 
     audio: (N,) float32 at `sr` Hz. span: the kept samples (start, end) from
-    trim_silence, or None when trimming is off. Top panel: the original with
-    the kept span shaded (gid "kept"); bottom panel: the kept samples from 0 s,
-    on the same time scale, so what was cut shows as empty space at the right.
-    Each panel has one line (gid "waveform").
+    trim_silence, or None when trimming is off. Top panel ("original"): the
+    clip with the kept span shaded; bottom panel ("trimmed"): the kept samples
+    from 0 s, on the same time scale, so what was cut shows as empty space at
+    the right. Artists carry gids "<panel>:<role>" (see `panel`); their data
+    are in seconds and full-scale amplitude.
+
+    No Axes: creating two Axes (with their tick machinery, even when hidden)
+    and drawing them was most of a figure's cost, and latency is what a
+    visitor feels. Each panel is a transform from (seconds, amplitude) to
+    figure coordinates, and the few artists are placed with it.
     """
     n = audio.shape[0]
     total = n / sr
     start, end = span if span is not None else (0, n)
     kept = audio[start:end]
     removed = total - kept.shape[0] / sr
+    peak = max(float(np.abs(audio).max()) if n else 0.0, 1e-3) * 1.05
+    xmax = max(total, 1 / sr)
 
     fig = Figure(figsize=FIGSIZE, dpi=DPI)
     _FastPngCanvas(fig)
-    # Fixed margins: a layout engine would re-measure every label on each draw (~40% of the cost).
-    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.16, top=0.9, hspace=0.12)
-    top, bottom = fig.subplots(2, 1, sharex=True, sharey=True)
-    peak = max(float(np.abs(audio).max()) if n else 0.0, 1e-3) * 1.05
-    xmax = max(total, 1 / sr)
-    # Matplotlib's tick machinery (locators, formatters, per-tick artists on four
-    # axes) was most of a figure's cost, so the axes are off and the few time
-    # ticks are drawn by hand: one gridline collection and one label per tick.
+    left, right, height = 0.07, 0.985, 0.34  # panel geometry, figure fractions
+    panels = {"original": 0.72, "trimmed": 0.33}  # vertical centre of each panel
     ticks = MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]).tick_values(0, xmax)
     ticks = ticks[(ticks >= 0) & (ticks <= xmax * 1.0001)]
 
-    top.axvspan(start / sr, end / sr, color=KEPT_COLOR, alpha=0.35, lw=0, gid="kept", label="kept")
-    top.plot(*envelope(audio, sr), color=ORIGINAL_COLOR, lw=0.6, gid="waveform")
-    bottom.plot(*envelope(kept, sr), color=TRIMMED_COLOR, lw=0.6, gid="waveform")
-    bottom.set_xlim(0, xmax)
-    bottom.set_ylim(-peak, peak)
-    for ax, name in ((top, "original"), (bottom, "trimmed")):
-        ax.set_axis_off()
-        ax.vlines(ticks, -peak, peak, colors="#e2e2e2", lw=0.6, zorder=0)
-        ax.plot([0, xmax], [-peak, -peak], color="#444444", lw=0.8)  # the time axis line
-        ax.text(-0.012, 0.5, name, transform=ax.transAxes, rotation=90, ha="right", va="center", fontsize=9)
-    below = bottom.get_xaxis_transform()  # x in seconds, y in axes fractions
+    def to_figure(centre: float) -> Affine2D:
+        """(seconds, amplitude) -> figure coordinates for the panel centred at `centre`."""
+        return Affine2D().scale((right - left) / xmax, height / (2 * peak)).translate(left, centre) + fig.transFigure
+
+    def add(artist, gid):
+        artist.set_gid(gid)
+        fig.add_artist(artist)
+
+    for name, centre in panels.items():
+        data = to_figure(centre)
+        add(LineCollection([[(t, -peak), (t, peak)] for t in ticks], colors="#e2e2e2", lw=0.6, transform=data), f"{name}:grid")
+        add(Line2D([0, xmax], [-peak, -peak], color="#444444", lw=0.8, transform=data), f"{name}:baseline")
+        fig.text(left - 0.012, centre, name, rotation=90, ha="right", va="center", fontsize=9, gid=f"{name}:label")
+    top = to_figure(panels["original"])
+    add(Rectangle((start / sr, -peak), (end - start) / sr, 2 * peak, color=KEPT_COLOR, alpha=0.35, lw=0, transform=top),
+        "original:kept")
+    add(Line2D(*envelope(audio, sr), color=ORIGINAL_COLOR, lw=0.6, transform=top), "original:waveform")
+    add(Line2D(*envelope(kept, sr), color=TRIMMED_COLOR, lw=0.6, transform=to_figure(panels["trimmed"])),
+        "trimmed:waveform")
+    axis_y = panels["trimmed"] - height / 2
     for t in ticks:
-        bottom.text(t, -0.04, f"{t:g}", transform=below, ha="center", va="top", fontsize=8, gid="tick")
-    bottom.text(xmax / 2, -0.17, "time (s)", transform=below, ha="center", va="top", fontsize=9, gid="xlabel")
+        fig.text(left + (right - left) * t / xmax, axis_y - 0.02, f"{t:g}", ha="center", va="top", fontsize=8, gid="trimmed:tick")
+    fig.text((left + right) / 2, axis_y - 0.085, "time (s)", ha="center", va="top", fontsize=9, gid="trimmed:xlabel")
 
     # Short: text is the dearest thing Agg draws, and the title is read first.
     if span is None:
