@@ -2,7 +2,7 @@
 through the library, the CLI and the app's handler, each with its expected outcome.
 
 Outcome "answer": the library and the CLI return eight probabilities and the app
-shows a prediction. Outcome MESSAGE (a regex): the library raises AudioError
+(its handler, and its API over a real server) shows a prediction. Outcome MESSAGE (a regex): the library raises AudioError
 saying so, the CLI prints an error entry with it and exits 1, the app shows it.
 Where the app is stricter than the library (silence, a clip too short to hold an
 emotion) the app's message is listed separately. The README's reliability
@@ -142,6 +142,25 @@ def test_app_handler(name, matrix):
 
         assert labels is None and figure is None and re.search(expected, status), status
         assert status.startswith("\u26a0")
+
+
+def test_api_over_the_real_server(matrix, app_url):
+    """Every file uploaded through gradio_client to `python app.py`, as an API user would."""
+    import re
+
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    for name, (path, _, expected) in matrix.items():
+        labels, plot, truth, status = client.predict(handle_file(str(path)), api_name="/predict")
+        if expected in (ANSWER, "first 60 s"):
+            assert len(labels["confidences"]) == 8 and plot is not None, (name, status)
+            assert expected == ANSWER or "first 60 s" in status
+        else:
+            assert not labels and plot is None and re.search(expected, status), (name, status)
+    # The server is still answering after all of that.
+    labels, *_ = client.predict(handle_file(str(EXAMPLE_CLIPS[0])), api_name="/predict")
+    assert len(labels["confidences"]) == 8
 
 
 def test_cli_answers_every_file_in_one_run(matrix):
