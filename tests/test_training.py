@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from emotion import EmotionRecognizer
@@ -28,7 +31,6 @@ def trained(ravdess, tmp_path_factory):
 
 def test_short_run_writes_loadable_weights_and_a_run_record(trained):
     cfg, metrics = trained
-    from pathlib import Path
 
     out = Path(cfg.out)
     for name in ("model.safetensors", "config.json", "run/config.json", "run/args.txt", "run/split.json",
@@ -74,7 +76,6 @@ def test_overlapping_splits_are_refused(ravdess, tmp_path):
 
 
 def test_find_clips_reads_wav_and_flac_in_any_nesting(ravdess, tmp_path):
-    import shutil
 
     import soundfile as sf
 
@@ -99,6 +100,26 @@ def test_crossval_folds_cover_every_actor_once_and_fold_6_is_the_shipped_split()
         tested += sorted(test)
     assert sorted(tested) == list(range(1, 25))
     assert fold_actors(6) == ("21-24", "17-20")
+
+
+def test_crossval_summary_collects_finished_folds_from_disk_and_refuses_mixed_recipes(tmp_path, trained):
+    from train.crossval import finished_folds, write_summary
+
+    cfg, _ = trained
+    for k in (2, 5):  # two folds "run by other processes": the same finished run twice
+        shutil.copytree(Path(cfg.out) / "run", tmp_path / "cv" / f"fold_{k}" / "run")
+    summary = write_summary(tmp_path / "cv", "test")
+    test_metrics = json.loads((Path(cfg.out) / "run" / "metrics.json").read_text())["test"]
+    assert [m["fold"] for m in summary["folds"]] == [2, 5]
+    assert summary["accuracy_mean"] == pytest.approx(test_metrics["accuracy"]) and summary["accuracy_sd"] == 0
+    assert np.sum(summary["pooled"]["confusion"]) == 2 * test_metrics["n"]
+    assert "| 5 | 17-20 | 13-16 |" in (tmp_path / "cv" / "crossval.md").read_text()
+
+    config_path = tmp_path / "cv" / "fold_5" / "run" / "config.json"
+    config = json.loads(config_path.read_text())
+    config_path.write_text(json.dumps({**config, "lr": config["lr"] * 2}))
+    with pytest.raises(SystemExit, match="other settings \\(lr\\)"):
+        finished_folds(tmp_path / "cv")
 
 
 def test_an_ensemble_run_saves_one_model_whose_logits_are_the_members_mean(ravdess, tmp_path, trained):

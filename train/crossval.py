@@ -1,6 +1,8 @@
 """Six-fold cross-validation by actor: every actor is a test actor exactly once.
 
     python -m train.crossval --data ../shared/ravdess --out runs/crossval [any python -m train flag]
+    python -m train.crossval ... --folds 3,4      # a subset (e.g. one per process)
+    python -m train.crossval ... --summarise      # only rebuild the table from OUT
 
 Folds are fixed: fold k (1..6) tests actors 4k-3..4k, validates (early
 stopping, model selection, calibration) on the previous fold's four actors
@@ -53,6 +55,37 @@ def summarise(per_fold: list[dict]) -> dict:
     }
 
 
+# Fields that differ between the folds of one recipe by design.
+PER_FOLD_FIELDS = ("out", "val_actors", "test_actors", "train_actors", "threads", "device")
+
+
+def finished_folds(out: Path) -> list[dict]:
+    """Every finished fold under OUT, whichever process ran it.
+
+    Folds can be run side by side (`--folds 3` and `--folds 4` in two
+    processes, one thread each, is the cheapest way on a 2-core machine), so
+    the summary is built from what is on disk, not from this process's folds.
+    Refuses to mix recipes: a fold trained with other settings is an error.
+    """
+    per_fold, recipe = [], None
+    for k in range(1, N_FOLDS + 1):
+        run_dir = out / f"fold_{k}" / "run"
+        if not (run_dir / "metrics.json").exists():
+            continue
+        config = json.loads((run_dir / "config.json").read_text())
+        this = {key: v for key, v in config.items() if key not in PER_FOLD_FIELDS}
+        if recipe is None:
+            recipe = this
+        elif this != recipe:
+            diff = sorted(key for key in set(this) | set(recipe) if this.get(key) != recipe.get(key))
+            raise SystemExit(f"error: {out}/fold_{k} was trained with other settings ({', '.join(diff)}); "
+                             "use a new --out for a new recipe")
+        test, val = fold_actors(k)
+        metrics = json.loads((run_dir / "metrics.json").read_text())["test"]
+        per_fold.append({**metrics, "fold": k, "test_actors": test, "val_actors": val})
+    return per_fold
+
+
 def markdown(summary: dict, command: str) -> str:
     lines = [f"`{command}`", "", "| fold | test actors | val actors | accuracy | UAR | ECE |", "| --- | --- | --- | --- | --- | --- |"]
     for m in summary["folds"]:
@@ -70,22 +103,32 @@ def main(argv: list[str] | None = None) -> int:
         i = argv.index("--folds")
         folds = [int(f) for f in argv[i + 1].split(",")]
         del argv[i : i + 2]
+    if "--summarise" in argv:  # only rebuild the table from the folds on disk
+        argv.remove("--summarise")
+        folds = []
     if "--out" not in argv:
         argv += ["--out", "runs/crossval"]
     base = parse_args(argv)
     out = Path(base.out)
     command = "python -m train.crossval " + shlex.join(sys.argv[1:] if argv is None else argv)
-    per_fold = []
     for k in folds:
         test, val = fold_actors(k)
         cfg = replace(base, out=str(out / f"fold_{k}"), test_actors=test, val_actors=val, train_actors="")
-        metrics = run(cfg, command=f"{command}  # fold {k}")["test"]
-        per_fold.append({**metrics, "fold": k, "test_actors": test, "val_actors": val})
-        summary = summarise(per_fold)  # rewritten after every fold, so a stopped run still reports
-        (out / "crossval.json").write_text(json.dumps(summary, indent=2) + "\n")
-        (out / "crossval.md").write_text(markdown(summary, command))
-    print(markdown(summarise(per_fold), command))
+        run(cfg, command=f"{command}  # fold {k}")
+        write_summary(out, command)  # after every fold, so a stopped run still reports
+    summary = write_summary(out, command)
+    print(markdown(summary, command))
+    missing = N_FOLDS - len(summary["folds"])
+    if missing:
+        print(f"note: {missing} of {N_FOLDS} folds not run yet under {out}; the mean is over the finished ones")
     return 0
+
+
+def write_summary(out: Path, command: str) -> dict:
+    summary = summarise(finished_folds(out))
+    (out / "crossval.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "crossval.md").write_text(markdown(summary, command))
+    return summary
 
 
 if __name__ == "__main__":
