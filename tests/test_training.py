@@ -140,3 +140,35 @@ def test_an_ensemble_run_saves_one_model_whose_logits_are_the_members_mean(ravde
     assert [(r["member"], r["epoch"]) for r in log] == [(0, 1), (1, 1)]
     assert EmotionRecognizer.load(tmp_path / "ens", device="cpu").predict(
         sorted((ravdess / "Actor_21").glob("*"))[0]).label
+
+
+def test_microphone_filter_colours_the_spectrum_and_is_off_by_default():
+    import torch
+
+    from train.data import TrainBatches
+
+    sr, n = 16000, 48000
+    audio = [np.random.default_rng(i).standard_normal(n).astype(np.float32) * 0.1 for i in range(8)]
+
+    def batch(**kw):
+        return next(iter(TrainBatches(audio, [0] * 8, crop=n, batch_size=8, generator=np.random.default_rng(0),
+                                      noise_prob=0.0, sample_rate=sr, **kw)))[0]
+
+    plain, filtered = batch(), batch(mic_filter=1.0)
+    assert filtered.shape == plain.shape and filtered.dtype == torch.float32
+    # Same crops (same generator), so the spectra compare bin by bin.
+    spectrum = lambda x: torch.fft.rfft(x).abs().pow(2).mean(0)  # noqa: E731
+    f = torch.fft.rfftfreq(n, 1 / sr)
+    ratio = spectrum(filtered) / spectrum(plain)
+    assert ratio[f < 40].mean() < 0.1  # the high-pass removed the bass
+    assert ratio[f > 7600].mean() < 0.8  # the low-pass is at most 0.45 * sr = 7.2 kHz
+    torch.testing.assert_close(batch(mic_filter=0.0), plain)
+
+
+def test_mixup_and_microphone_filter_train_deterministically(ravdess, tmp_path, trained):
+    cfg, _ = trained
+    runs = [run(small_config(ravdess, tmp_path, out=f"mix{i}", cache=cfg.cache, epochs=1, mixup=0.4, mic_filter=0.5),
+                command="test mixup") for i in range(2)]
+    assert runs[0]["val"]["accuracy"] == runs[1]["val"]["accuracy"]
+    a, b = ((tmp_path / f"mix{i}" / "model.safetensors").read_bytes() for i in range(2))
+    assert a == b

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,7 @@ import numpy as np
 from emotion.labels import EMOTIONS
 
 from .evaluate import classification_metrics, format_report
-from .train import parse_args, run
+from .train import TrainConfig, parse_args, run
 
 N_FOLDS = 6
 
@@ -56,6 +56,7 @@ def summarise(per_fold: list[dict]) -> dict:
 
 
 # Fields that differ between the folds of one recipe by design.
+DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 PER_FOLD_FIELDS = ("out", "val_actors", "test_actors", "train_actors", "threads", "device")
 
 
@@ -72,7 +73,8 @@ def finished_folds(out: Path) -> list[dict]:
         run_dir = out / f"fold_{k}" / "run"
         if not (run_dir / "metrics.json").exists():
             continue
-        config = json.loads((run_dir / "config.json").read_text())
+        # Settings added after a fold was run are read as their defaults.
+        config = {**DEFAULTS, **json.loads((run_dir / "config.json").read_text())}
         this = {key: v for key, v in config.items() if key not in PER_FOLD_FIELDS}
         if recipe is None:
             recipe = this

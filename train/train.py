@@ -62,6 +62,8 @@ class TrainConfig:
     label_smoothing: float = 0.1
     noise_prob: float = 0.5  # chance of additive noise per training crop
     speed_perturb: float = 0.1  # batches played at speeds 1 +- this (5 steps); 0 disables (experiments/README.md: +2.8 val UAR)
+    mixup: float = 0.0  # Beta(a, a) mixup of standardised crops and their labels; 0 disables
+    mic_filter: float = 0.0  # share of batches given a random microphone-like filter; 0 disables
     seed: int = 1337
     device: str = ""  # '' = cuda when available, else cpu
     threads: int = 0  # torch CPU threads; 0 = torch's default (one per core)
@@ -91,13 +93,25 @@ def speeds_of(perturb: float) -> tuple[float, ...]:
     return tuple(float(s) for s in np.round(np.linspace(1 - perturb, 1 + perturb, 5), 4)) if perturb else (1.0,)
 
 
-def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothing) -> dict:
+def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothing, mixup: float = 0.0) -> dict:
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     for x, y in batches:
         x, y = x.to(device), y.to(device)  # (B, N), (B,)
-        logits = model(x)  # (B, C)
-        loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+        if mixup:
+            # Standardise first, as the model does: otherwise the louder clip
+            # of a pair dominates the mix whatever lambda says.
+            x = (x - x.mean(1, keepdim=True)) / (x.std(1, keepdim=True) + 1e-5)
+            lam = float(np.random.beta(mixup, mixup))
+            lam = max(lam, 1 - lam)  # the first clip's label stays the majority one
+            perm = torch.randperm(len(y), device=y.device)
+            x = lam * x + (1 - lam) * x[perm]
+            logits = model(x)
+            loss = (lam * F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+                    + (1 - lam) * F.cross_entropy(logits, y[perm], label_smoothing=label_smoothing))
+        else:
+            logits = model(x)  # (B, C)
+            loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -126,7 +140,8 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
     window, hop = int(cfg.crop_seconds * cfg.sample_rate), int(cfg.hop_seconds * cfg.sample_rate)
     batches = TrainBatches(*subset["train"], crop=window, batch_size=cfg.batch_size,
                            generator=np.random.default_rng(seed), noise_prob=cfg.noise_prob,
-                           speeds=speeds_of(cfg.speed_perturb), sample_rate=cfg.sample_rate)
+                           speeds=speeds_of(cfg.speed_perturb), sample_rate=cfg.sample_rate,
+                           mic_filter=cfg.mic_filter)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * len(batches))
 
@@ -135,7 +150,7 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
     with tqdm(range(1, cfg.epochs + 1), desc=desc, unit="epoch", disable=None) as bar:
         for epoch in bar:
             row = {"member": member, "epoch": epoch, "lr": scheduler.get_last_lr()[0]}
-            row.update(train_one_epoch(model, batches, optimizer, scheduler, device, cfg.label_smoothing))
+            row.update(train_one_epoch(model, batches, optimizer, scheduler, device, cfg.label_smoothing, cfg.mixup))
             row.update(validate(model, *subset["val"], window, hop, device))
             row["elapsed_s"] = round(time.time() - t0, 1)
             log.append(row)
