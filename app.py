@@ -51,6 +51,10 @@ CONCURRENCY = 2
 QUEUE_MAX_SIZE = 20
 # A minute of 48 kHz 24-bit stereo WAV is 17 MB; anything bigger is not a voice clip.
 MAX_FILE_SIZE = "20mb"
+# EMOTION_BATCH=N: requests are gathered up to N at a time (Gradio's batch=True)
+# and their windows go through M5 in one forward pass. 0 (default) answers
+# each request on its own; README "Reliability" has the load test both ways.
+BATCH = int(os.environ.get("EMOTION_BATCH", "0"))
 # Uploaded and recorded voices are personal: Gradio's copies are deleted after an hour.
 DELETE_CACHE = (3600, 3600)  # (check every s, delete older than s)
 
@@ -80,11 +84,12 @@ def device_description() -> str:
 
 
 @gpu
-def model_probabilities(audio: np.ndarray) -> tuple[dict[str, float], str, float]:
-    """The model's part of a request, the only part that needs a GPU (and, on
-    ZeroGPU, the only part that holds one): (probabilities, device, seconds)."""
+def model_probabilities(clips: list[np.ndarray]) -> tuple[list[dict[str, float]], str, float]:
+    """The model's part of a request (or of a batch of them), the only part
+    that needs a GPU (and, on ZeroGPU, the only part that holds one):
+    (probabilities per clip, device, seconds)."""
     start = time.perf_counter()
-    probabilities = recognizer.probabilities(audio)  # .tolist() inside waits for the GPU
+    probabilities = recognizer.probabilities_batch(clips)  # .tolist() inside waits for the GPU
     return probabilities, device_description(), time.perf_counter() - start
 
 
@@ -122,11 +127,71 @@ def ground_truth(path: str, label: str, probabilities: dict[str, float]) -> str:
     )
 
 
-def refuse(message: str, warn: bool = True) -> tuple:
+class Refusal(Exception):
+    """Input the model cannot answer; the message is for the user."""
+
+    def __init__(self, message: str, warn: bool = True):
+        super().__init__(message)
+        self.message, self.warn = message, warn
+
+
+def refusal_outputs(refusal: Refusal, warn: bool = True) -> tuple:
     """Empty outputs and the reason, in the user's terms; the app keeps serving."""
-    if warn:
-        gr.Warning(message)
-    return None, None, "", f"\u26a0 {message}"
+    if warn and refusal.warn:
+        gr.Warning(refusal.message)
+    return None, None, "", f"\u26a0 {refusal.message}"
+
+
+def read_clip(audio_path: str | None) -> tuple[np.ndarray, list[str]]:
+    """Decode and check one request's clip: (audio at the model's rate, notes for the user).
+    Raises Refusal with a message in the user's terms."""
+    if audio_path is None:
+        raise Refusal("No audio yet: record with the microphone or upload a file, then press Analyse.", warn=False)
+    try:
+        # A little past the limit, to tell a long clip from one exactly at it.
+        audio = load_audio(audio_path, SAMPLE_RATE, max_seconds=MAX_SECONDS + 1)
+    except AudioError as e:
+        raise Refusal(f"{e} Please record again or upload a speech recording (wav, flac, ogg, mp3, webm, m4a).")
+    seconds = audio.shape[0] / SAMPLE_RATE
+    if seconds < MIN_SECONDS:
+        raise Refusal(
+            f"The clip is too short ({seconds * 1000:.0f} ms): record at least {MIN_SECONDS:g} s of speech, "
+            "such as one short sentence."
+        )
+    peak = float(np.abs(audio).max())
+    if peak < SILENCE_PEAK:
+        loudness = f"{20 * np.log10(peak):.0f} dBFS" if peak > 0 else "digital silence"
+        raise Refusal(
+            f"The clip is silent ({loudness}): no voice to analyse. "
+            "Check that the right microphone is selected and not muted, then record again."
+        )
+    notes = []
+    if seconds > MAX_SECONDS:
+        audio = audio[: int(MAX_SECONDS * SAMPLE_RATE)]
+        notes.append(f"The clip is longer than {MAX_SECONDS:g} s: only its first {MAX_SECONDS:g} s were analysed.")
+    return audio, notes
+
+
+def answer(audio_path: str, audio: np.ndarray, notes: list[str], probabilities: dict[str, float], model: str,
+           trim: bool, top_db: float, start: float) -> tuple:
+    """The outputs for one analysed clip: (probabilities, figure, ground truth, status)."""
+    label = max(probabilities, key=probabilities.get)
+    span = trim_silence(audio, top_db=top_db)[1] if trim else None
+    figure = trim_figure(audio, SAMPLE_RATE, span)
+    elapsed = time.perf_counter() - start
+    status = (
+        f"**{bilingual(label)}** ({probabilities[label]:.0%}) \u00b7 {audio.shape[0] / SAMPLE_RATE:.2f} s "
+        f"analysed (input: {input_rate(audio_path)})  \n"
+        f"Model ran on {model} \u00b7 request took **{elapsed * 1000:.0f} ms**"
+    )
+    if notes:
+        status = "\u26a0 " + " ".join(notes) + "\n\n" + status
+    return (
+        {bilingual(e): p for e, p in probabilities.items()},
+        figure,
+        ground_truth(audio_path, label, probabilities),
+        status,
+    )
 
 
 def predict(audio_path: str | None, trim: bool = True, top_db: float = DEFAULT_TOP_DB) -> tuple:
@@ -137,51 +202,39 @@ def predict(audio_path: str | None, trim: bool = True, top_db: float = DEFAULT_T
     the clip as it heard clips in training.
     """
     start = time.perf_counter()
-    if audio_path is None:
-        return refuse("No audio yet: record with the microphone or upload a file, then press Analyse.", warn=False)
     try:
-        # A little past the limit, to tell a long clip from one exactly at it.
-        audio = load_audio(audio_path, SAMPLE_RATE, max_seconds=MAX_SECONDS + 1)
-    except AudioError as e:
-        return refuse(f"{e} Please record again or upload a speech recording (wav, flac, ogg, mp3, webm, m4a).")
-    seconds = audio.shape[0] / SAMPLE_RATE
-    if seconds < MIN_SECONDS:
-        return refuse(
-            f"The clip is too short ({seconds * 1000:.0f} ms): record at least {MIN_SECONDS:g} s of speech, "
-            "such as one short sentence."
-        )
-    peak = float(np.abs(audio).max())
-    if peak < SILENCE_PEAK:
-        loudness = f"{20 * np.log10(peak):.0f} dBFS" if peak > 0 else "digital silence"
-        return refuse(
-            f"The clip is silent ({loudness}): no voice to analyse. "
-            "Check that the right microphone is selected and not muted, then record again."
-        )
-    notes = []
-    if seconds > MAX_SECONDS:
-        audio = audio[: int(MAX_SECONDS * SAMPLE_RATE)]
-        notes.append(f"The clip is longer than {MAX_SECONDS:g} s: only its first {MAX_SECONDS:g} s were analysed.")
-        gr.Warning(notes[-1])
+        audio, notes = read_clip(audio_path)
+    except Refusal as refusal:
+        return refusal_outputs(refusal)
+    for note in notes:
+        gr.Warning(note)
+    [probabilities], device, model_seconds = model_probabilities([audio])
+    model = f"**{device}** (model {model_seconds * 1000:.0f} ms)"
+    return answer(audio_path, audio, notes, probabilities, model, trim, top_db, start)
 
-    probabilities, device, model_seconds = model_probabilities(audio)
-    label = max(probabilities, key=probabilities.get)
-    span = trim_silence(audio, top_db=top_db)[1] if trim else None
-    figure = trim_figure(audio, SAMPLE_RATE, span)
-    elapsed = time.perf_counter() - start
-    status = (
-        f"**{bilingual(label)}** ({probabilities[label]:.0%}) \u00b7 {audio.shape[0] / SAMPLE_RATE:.2f} s "
-        f"analysed (input: {input_rate(audio_path)})  \n"
-        f"Model ran on **{device}** \u00b7 request took **{elapsed * 1000:.0f} ms** "
-        f"(model {model_seconds * 1000:.0f} ms)"
-    )
-    if notes:
-        status = "\u26a0 " + " ".join(notes) + "\n\n" + status
-    return (
-        {bilingual(e): p for e, p in probabilities.items()},
-        figure,
-        ground_truth(audio_path, label, probabilities),
-        status,
-    )
+
+def predict_batch(audio_paths: list, trims: list, top_dbs: list) -> tuple[list, list, list, list]:
+    """Gradio's batch=True form of `predict`: lists in, one list per output out.
+    The clips that pass the checks share one forward pass. No toasts here:
+    a warning raised in a batch has no single visitor to go to, so every
+    message is in that visitor's status line instead."""
+    start = time.perf_counter()
+    clips = []
+    for path in audio_paths:
+        try:
+            clips.append(read_clip(path))
+        except Refusal as refusal:
+            clips.append(refusal)
+    good = [c for c in clips if not isinstance(c, Refusal)]
+    probabilities, device, model_seconds = model_probabilities([audio for audio, _ in good]) if good else ([], "", 0.0)
+    model = f"**{device}** (model {model_seconds * 1000:.0f} ms for a batch of {len(good)})"
+    results, answered = [], iter(probabilities)
+    for path, clip, trim, top_db in zip(audio_paths, clips, trims, top_dbs):
+        if isinstance(clip, Refusal):
+            results.append(refusal_outputs(clip, warn=False))
+        else:
+            results.append(answer(path, *clip, next(answered), model, trim, top_db, start))
+    return tuple(list(column) for column in zip(*results))
 
 
 def actors(ids: list[int]) -> str:
@@ -297,10 +350,11 @@ def build_demo() -> gr.Blocks:
 
         gr.on(
             triggers=[audio.change, analyse.click, trim.input, top_db.release],
-            fn=predict,
+            fn=predict_batch if BATCH else predict,
             inputs=[audio, trim, top_db],
             outputs=[label, plot, truth, status],
-            api_name="predict",  # the stable public API: /predict
+            api_name="predict",  # the stable public API: /predict (the same with or without batching)
+            **({"batch": True, "max_batch_size": BATCH} if BATCH else {}),
         )
     return demo
 

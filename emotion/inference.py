@@ -125,8 +125,12 @@ class EmotionRecognizer:
 
     def probabilities(self, audio: np.ndarray) -> dict[str, float]:
         """Probabilities of every emotion for one clip (N,) float32 at the model's rate."""
-        p = torch.softmax(self.logits([audio])[0], dim=-1).tolist()
-        return dict(zip(self.labels, p))
+        return self.probabilities_batch([audio])[0]
+
+    def probabilities_batch(self, clips: list[np.ndarray]) -> list[dict[str, float]]:
+        """The same for several clips in one forward pass (their windows are batched)."""
+        p = torch.softmax(self.logits(clips), dim=-1).tolist()
+        return [dict(zip(self.labels, row)) for row in p]
 
     def predict(self, source: AudioSource | np.ndarray) -> Prediction:
         """Predict from a file (path, bytes, file object) or a (N,) float32 array at the model's rate."""

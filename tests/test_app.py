@@ -149,3 +149,21 @@ def test_about_reports_the_recorded_test_metrics(app):
     text = app.about()
     assert f"{test['accuracy']:.1%}" in text and f"{test['uar']:.1%}" in text and "21\u201324" in text
     assert app.CONFUSION_IMAGE.exists()
+
+
+def test_batched_handler_answers_each_request_as_the_single_one_does(app, example_clips, tmp_path):
+    """EMOTION_BATCH=N serves predict_batch: one forward pass for the good clips of
+    a batch, each bad one refused in its own status line, order kept."""
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(16000, np.float32), 16000)
+    paths = [str(example_clips[0]), None, str(silent), str(example_clips[4])]
+    labels, figures, truths, statuses = app.predict_batch(paths, [True] * 4, [30.0] * 4)
+    assert len(labels) == len(figures) == len(truths) == len(statuses) == 4
+
+    for i in (0, 3):
+        single = app.predict(paths[i], True, 30.0)[0]
+        assert labels[i] == pytest.approx(single, abs=1e-5)  # batching changes nothing
+        assert figures[i] is not None and "batch of 2" in statuses[i] and "Ground truth" in truths[i]
+    assert labels[1] is None and figures[1] is None and "No audio yet" in statuses[1]
+    assert labels[2] is None and "silent" in statuses[2]
+    assert app.predict_batch([None], [True], [30.0])[3] == [statuses[1]]  # a batch with nothing to run
