@@ -1,6 +1,6 @@
 """Load test: many gradio_client users against a locally started app, loopback only.
 
-    python scripts/load_test.py [--clients 20] [--requests 25] [--burst 60] [--timeout 900]
+    python scripts/load_test.py [--clients 20] [--requests 25] [--burst 60] [--timeout 900] [--batch 8]
 
 Starts `python app.py` on a free 127.0.0.1 port, then runs CLIENTS threads that
 each send REQUESTS predictions of the example clips, one after another, and
@@ -9,6 +9,8 @@ reports successes, failures, p50/p95 latency and the server's peak memory
 queue holds, and counts how many were answered and how many got Gradio's
 "queue is full" refusal; the server must still answer afterwards. Every loop
 is bounded in count and in time (--timeout), and only 127.0.0.1 is contacted.
+--batch N starts the app with EMOTION_BATCH=N (Gradio's batch=True, up to N
+requests per forward pass) to compare with the default of one at a time.
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def start_app(port: int) -> subprocess.Popen:
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+def start_app(port: int, batch: int = 0) -> subprocess.Popen:
+    env = {**os.environ, "EMOTION_BATCH": str(batch), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -67,15 +69,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=25, help="per client")
     parser.add_argument("--burst", type=int, default=0, help="then send this many at once (0: skip)")
     parser.add_argument("--timeout", type=float, default=900, help="stop sending after this many seconds")
+    parser.add_argument("--batch", type=int, default=0, help="serve with EMOTION_BATCH=N (0: no batching)")
     args = parser.parse_args(argv)
 
     from gradio_client import Client, handle_file
 
     port = free_port()
     t_start = time.time()
-    app = start_app(port)
+    app = start_app(port, args.batch)
     url = f"http://127.0.0.1:{port}/"
-    print(f"app up on {url} in {time.time() - t_start:.1f} s; peak RSS {peak_rss_mb(app.pid):.0f} MB")
+    mode = f"batches of up to {args.batch}" if args.batch else "one request at a time"
+    print(f"app ({mode}) up on {url} in {time.time() - t_start:.1f} s; peak RSS {peak_rss_mb(app.pid):.0f} MB")
     latencies, failures, lock = [], [], threading.Lock()
     deadline = time.time() + args.timeout
 
