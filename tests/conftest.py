@@ -66,6 +66,16 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """`python app.py` in a subprocess on a free port of 127.0.0.1, as a user starts it."""
+    yield from _serve(tmp_path_factory, {})
+
+
+@pytest.fixture(scope="module")
+def batched_app_url(tmp_path_factory):
+    """The same with EMOTION_BATCH=4: Gradio's batch=True serving."""
+    yield from _serve(tmp_path_factory, {"EMOTION_BATCH": "4"})
+
+
+def _serve(tmp_path_factory, extra_env: dict):
     import subprocess
     import sys
     import time
@@ -73,7 +83,7 @@ def app_url(tmp_path_factory):
 
     port = _free_port()
     log_path = tmp_path_factory.mktemp("app") / "app.log"
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), **extra_env}
     url = f"http://127.0.0.1:{port}/"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

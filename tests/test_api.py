@@ -75,3 +75,28 @@ def test_the_server_exposes_no_file_on_disk_beyond_what_the_page_uses(app_url, p
             continue
         # A route may answer 200 with the page itself, but never with the file's bytes.
         assert Path(target).read_bytes()[:64] not in body, route
+
+
+def test_batched_serving_answers_concurrent_requests_each_with_its_own_result(batched_app_url, example_clips, tmp_path):
+    """EMOTION_BATCH=4: concurrent requests are gathered into batches; each caller
+    still gets the answer for its own clip, and a bad clip only fails its own request."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client, handle_file
+
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio at all\n")
+    files = [example_clips[4], text, example_clips[7], example_clips[0]]  # angry, bad, surprised, neutral
+
+    def call(path):
+        return Client(batched_app_url, verbose=False).predict(handle_file(str(path)), api_name="/predict")
+
+    with ThreadPoolExecutor(len(files)) as pool:
+        answers = list(pool.map(call, files))
+    labels, _, _, status = answers[1]
+    assert not labels and "Could not read 'notes.wav' as audio" in status
+    for i, emotion in ((0, "angry"), (2, "surprised"), (3, "neutral")):
+        labels, plot, truth, status = answers[i]
+        assert len(labels["confidences"]) == 8 and plot["plot"].startswith("data:image/png")
+        assert f"- **emotion**: {emotion} \u00b7" in truth  # its own clip's ground truth, not a neighbour's
+        assert labels["label"] in status and "batch of" in status
