@@ -115,6 +115,22 @@ def test_crossval_summary_collects_finished_folds_from_disk_and_refuses_mixed_re
     assert np.sum(summary["pooled"]["confusion"]) == 2 * test_metrics["n"]
     assert "| 5 | 17-20 | 13-16 |" in (tmp_path / "cv" / "crossval.md").read_text()
 
+    # The summary travels with the weights: recorded in config.json, rendered in the card.
+    from emotion.checkpoint import read_config
+    from train.model_card import main as card_main
+
+    shutil.copytree(cfg.out, tmp_path / "weights")
+    trimming = tmp_path / "trimming.json"
+    trimming.write_text(json.dumps([{"setting": "untrimmed", "val_uar": 0.5, "test_accuracy": 0.6, "test_uar": 0.55}]))
+    card_main(["--weights", str(tmp_path / "weights"), "--crossval", str(tmp_path / "cv" / "crossval.json"),
+               "--recipe", "A test recipe.", "--trimming", str(trimming)])
+    card = (tmp_path / "weights" / "README.md").read_text()
+    assert "## Six-fold cross-validation by actor" in card and "A test recipe." in card
+    assert f"| 5 | 17-20 | 13-16 | {test_metrics['accuracy']:.1%} |" in card
+    assert "| untrimmed | 50.0% | 60.0% | 55.0% |" in card and "hears the clip untrimmed" in card
+    assert read_config(tmp_path / "weights")["experiments"]["crossval"]["accuracy_mean"] == summary["accuracy_mean"]
+    EmotionRecognizer.load(tmp_path / "weights", device="cpu")  # still loads: the checksum covers the weights
+
     config_path = tmp_path / "cv" / "fold_5" / "run" / "config.json"
     config = json.loads(config_path.read_text())
     config_path.write_text(json.dumps({**config, "lr": config["lr"] * 2}))

@@ -1,19 +1,23 @@
 """Write the model card (weights/README.md, Hugging Face format) from config.json.
 
     python -m train.model_card --weights weights
+    python -m train.model_card --weights weights --crossval runs/cv/crossval.json --trimming experiments/trimming.json
 
 Every number in the card is read from the weights' own config.json, so the
 card cannot drift from the weights; `python -m train` writes it at the end of
-each run.
+each run. --crossval and --trimming first record results measured by other
+runs (a cross-validation summary, the trimming experiment) in config.json under
+"experiments", so they travel with the weights too.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from emotion.checkpoint import read_config
+from emotion.checkpoint import read_config, update_config
 
 # Published actor-independent results on RAVDESS speech, 8 classes (issue #4).
 PUBLISHED = [
@@ -31,6 +35,48 @@ def confusion_table(metrics: dict) -> str:
     head = "| true \\ predicted | " + " | ".join(labels) + " |\n|" + " --- |" * (len(labels) + 1)
     rows = [f"| **{e}** | " + " | ".join(str(v) for v in row) + " |" for e, row in zip(labels, metrics["confusion"])]
     return "\n".join([head, *rows])
+
+
+def crossval_section(cv: dict | None) -> str:
+    if not cv:
+        return ""
+    rows = "\n".join(f"| {m['fold']} | {m['test_actors']} | {m['val_actors']} | {m['accuracy']:.1%} | {m['uar']:.1%} | {m['ece']:.1%} |"
+                     for m in cv["folds"])
+    recall = " | ".join(f"{r:.0%}" for r in cv["pooled"]["per_class"].values())
+    return f"""
+## Six-fold cross-validation by actor
+
+{cv['recipe']} Every actor is a test actor exactly once; each fold's validation
+actors (early stopping, calibration) are the previous fold's test block.
+`{cv['command']}`
+
+| fold | test actors | validation actors | accuracy | UAR | ECE |
+| --- | --- | --- | --- | --- | --- |
+{rows}
+| **mean ± sd** | | | **{cv['accuracy_mean']:.1%} ± {cv['accuracy_sd']:.1%}** | {cv['uar_mean']:.1%} ± {cv['uar_sd']:.1%} | {cv['ece_mean']:.1%} |
+
+Recall per class over all 1440 clips ({' | '.join(cv['pooled']['per_class'])}): {recall}
+
+{confusion_table(cv['pooled'])}
+"""
+
+
+def trimming_section(rows: list | None, shipped_trims: bool) -> str:
+    if not rows:
+        return "\nTrimming silence before the model, the seed project's experiment, is measured in\nthe project's `experiments/README.md`.\n"
+    table = "\n".join(f"| {r['setting']} | {r['val_uar']:.1%} | {r['test_accuracy']:.1%} | {r['test_uar']:.1%} |" for r in rows)
+    return f"""
+## Silence trimming before the model
+
+The seed project found that trimming silence hurt; measured again here, one model
+each, the same recipe otherwise (details in the project's `experiments/README.md`):
+
+| setting | validation UAR | test accuracy | test UAR |
+| --- | --- | --- | --- |
+{table}
+
+The shipped model hears the clip {'trimmed' if shipped_trims else 'untrimmed'}.
+"""
 
 
 def render(config: dict) -> str:
@@ -127,9 +173,7 @@ the same folds, so read them as a range, not a ranking:
 {published}
 | **this model** (test actors {split['test'][0]}–{split['test'][-1]}) | **{test['accuracy']:.1%}** |
 
-Trimming silence before the model, the seed project's experiment, is measured in
-the project's `experiments/README.md`.
-
+{crossval_section(config.get('experiments', {}).get('crossval'))}{trimming_section(config.get('experiments', {}).get('trimming'), pre['trim'])}
 ## Limits
 
 Acted North-American English from 24 professional actors, two sentences, a studio
@@ -161,7 +205,24 @@ def write_model_card(weights) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.model_card", description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default="weights")
+    parser.add_argument("--crossval", help="a crossval.json (python -m train.crossval) to record in config.json")
+    parser.add_argument("--recipe", default="", help="one sentence on what the cross-validated recipe is")
+    parser.add_argument("--trimming", help="a JSON list of trimming results to record in config.json")
     args = parser.parse_args(argv)
+    experiments = dict(read_config(args.weights).get("experiments", {}))
+    if args.crossval:
+        cv = json.loads(Path(args.crossval).read_text())
+        command = (Path(args.crossval).parent / "crossval.md").read_text().splitlines()[0].strip("`")
+        experiments["crossval"] = {
+            "recipe": args.recipe, "command": command,
+            **{k: cv[k] for k in ("accuracy_mean", "accuracy_sd", "uar_mean", "uar_sd", "ece_mean")},
+            "folds": [{k: m[k] for k in ("fold", "test_actors", "val_actors", "accuracy", "uar", "ece")} for m in cv["folds"]],
+            "pooled": {k: cv["pooled"][k] for k in ("n", "accuracy", "uar", "per_class", "confusion", "labels")},
+        }
+    if args.trimming:
+        experiments["trimming"] = json.loads(Path(args.trimming).read_text())
+    if experiments:
+        update_config(args.weights, experiments=experiments)
     print(f"wrote {write_model_card(args.weights)}")
     return 0
 
