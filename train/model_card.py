@@ -69,7 +69,8 @@ def trimming_section(rows: list | None, shipped_trims: bool) -> str:
 ## Silence trimming before the model
 
 The seed project found that trimming silence hurt; measured again here, one model
-each, the same recipe otherwise (details in the project's `experiments/README.md`):
+each, the same recipe otherwise (details in the project's `experiments/README.md`).
+Validation UAR decides; the test columns are reported, never used to choose.
 
 | setting | validation UAR | test accuracy | test UAR |
 | --- | --- | --- | --- |
@@ -178,8 +179,9 @@ the same folds, so read them as a range, not a ranking:
 
 Acted North-American English from 24 professional actors, two sentences, a studio
 microphone. Expect lower accuracy on spontaneous speech, other languages and
-accents, children, and laptop or phone microphones in real rooms. Sad and happy
-are the weakest classes. Random-split accuracies published for RAVDESS (80–90 %)
+accents, children, and laptop or phone microphones in real rooms. The per-class
+recall above shows the weak classes (sad, neutral, fearful and happy, mostly
+confused with each other and with calm). Random-split accuracies published for RAVDESS (80–90 %)
 let the same speakers appear in training and test and are not comparable.
 
 ## License and citation
