@@ -181,9 +181,10 @@ def test_microphone_filter_colours_the_spectrum_and_is_off_by_default():
     torch.testing.assert_close(batch(mic_filter=0.0), plain)
 
 
-def test_mixup_and_microphone_filter_train_deterministically(ravdess, tmp_path, trained):
+def test_mixup_microphone_filter_and_class_weights_train_deterministically(ravdess, tmp_path, trained):
     cfg, _ = trained
-    runs = [run(small_config(ravdess, tmp_path, out=f"mix{i}", cache=cfg.cache, epochs=1, mixup=0.4, mic_filter=0.5),
+    runs = [run(small_config(ravdess, tmp_path, out=f"mix{i}", cache=cfg.cache, epochs=1, mixup=0.4, mic_filter=0.5,
+                                class_weight=True),
                 command="test mixup") for i in range(2)]
     assert runs[0]["val"]["accuracy"] == runs[1]["val"]["accuracy"]
     a, b = ((tmp_path / f"mix{i}" / "model.safetensors").read_bytes() for i in range(2))

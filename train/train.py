@@ -14,6 +14,7 @@ confusion matrix.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import platform
 import random
@@ -63,6 +64,7 @@ class TrainConfig:
     noise_prob: float = 0.5  # chance of additive noise per training crop
     speed_perturb: float = 0.1  # batches played at speeds 1 +- this (5 steps); 0 disables (experiments/README.md: +2.8 val UAR)
     mixup: float = 0.0  # Beta(a, a) mixup of standardised crops and their labels; 0 disables
+    class_weight: bool = False  # weight the loss by inverse class frequency (neutral has half the clips)
     mic_filter: float = 0.0  # share of batches given a random microphone-like filter; 0 disables
     seed: int = 1337
     device: str = ""  # '' = cuda when available, else cpu
@@ -93,8 +95,10 @@ def speeds_of(perturb: float) -> tuple[float, ...]:
     return tuple(float(s) for s in np.round(np.linspace(1 - perturb, 1 + perturb, 5), 4)) if perturb else (1.0,)
 
 
-def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothing, mixup: float = 0.0) -> dict:
+def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothing, mixup: float = 0.0,
+                    class_weight: torch.Tensor | None = None) -> dict:
     model.train()
+    loss_of = functools.partial(F.cross_entropy, weight=class_weight, label_smoothing=label_smoothing)
     total_loss, correct, seen = 0.0, 0, 0
     for x, y in batches:
         x, y = x.to(device), y.to(device)  # (B, N), (B,)
@@ -107,11 +111,10 @@ def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothin
             perm = torch.randperm(len(y), device=y.device)
             x = lam * x + (1 - lam) * x[perm]
             logits = model(x)
-            loss = (lam * F.cross_entropy(logits, y, label_smoothing=label_smoothing)
-                    + (1 - lam) * F.cross_entropy(logits, y[perm], label_smoothing=label_smoothing))
+            loss = lam * loss_of(logits, y) + (1 - lam) * loss_of(logits, y[perm])
         else:
             logits = model(x)  # (B, C)
-            loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+            loss = loss_of(logits, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -145,12 +148,16 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * len(batches))
 
+    class_weight = None
+    if cfg.class_weight:  # n / (classes * count): 1 for a class of average size
+        counts = np.bincount(subset["train"][1], minlength=len(EMOTIONS))
+        class_weight = torch.tensor(len(subset["train"][1]) / (len(EMOTIONS) * counts), dtype=torch.float32, device=device)
     log, best, best_state = [], None, None
     desc = "epochs" if cfg.ensemble == 1 else f"member {member + 1}/{cfg.ensemble}"
     with tqdm(range(1, cfg.epochs + 1), desc=desc, unit="epoch", disable=None) as bar:
         for epoch in bar:
             row = {"member": member, "epoch": epoch, "lr": scheduler.get_last_lr()[0]}
-            row.update(train_one_epoch(model, batches, optimizer, scheduler, device, cfg.label_smoothing, cfg.mixup))
+            row.update(train_one_epoch(model, batches, optimizer, scheduler, device, cfg.label_smoothing, cfg.mixup, class_weight))
             row.update(validate(model, *subset["val"], window, hop, device))
             row["elapsed_s"] = round(time.time() - t0, 1)
             log.append(row)
