@@ -21,6 +21,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+def standardise(x: torch.Tensor, std_floor: float = 1e-3) -> torch.Tensor:
+    """Each signal (last dimension) to zero mean and unit variance; signals
+    quieter than `std_floor` RMS are not amplified. M5 does this to every input
+    window; training's mixup does it before mixing two crops."""
+    return (x - x.mean(dim=-1, keepdim=True)) / x.std(dim=-1, keepdim=True).clamp_min(std_floor)
+
+
 @dataclass
 class M5Config:
     n_classes: int = 8  # the RAVDESS emotions
@@ -63,9 +70,7 @@ class M5(nn.Module):
         """x: (B, N) or (B, 1, N) waveform at config.sample_rate -> logits (B, n_classes)."""
         if x.ndim == 2:
             x = x.unsqueeze(1)  # (B, 1, N)
-        mean = x.mean(dim=-1, keepdim=True)
-        std = x.std(dim=-1, keepdim=True).clamp_min(self.config.std_floor)
-        x = (x - mean) / std
+        x = standardise(x, self.config.std_floor)
         for block in self.blocks:
             x = block(x)  # (B, C', N')
         x = x.mean(dim=-1)  # (B, 2C)

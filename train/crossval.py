@@ -55,8 +55,8 @@ def summarise(per_fold: list[dict]) -> dict:
     }
 
 
-# Fields that differ between the folds of one recipe by design.
 DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
+# Fields that differ between the folds of one recipe by design.
 PER_FOLD_FIELDS = ("out", "val_actors", "test_actors", "train_actors", "threads", "device")
 
 
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_summary(out: Path, command: str) -> dict:
-    summary = summarise(finished_folds(out))
+    summary = {"command": command, **summarise(finished_folds(out))}
     (out / "crossval.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "crossval.md").write_text(markdown(summary, command))
     return summary

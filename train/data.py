@@ -192,5 +192,5 @@ class TrainBatches:
                     x = pad_or_trim(AF.resample(x, int(round(self.sample_rate * speed)), self.sample_rate), self.crop)
                 if self.mic_filter:
                     x = self._mic_filter(x)
-                x = np.stack([self._add_noise(row) for row in x.numpy().astype(np.float32)])  # (B, crop)
+                x = np.stack([self._add_noise(row) for row in x.numpy()])  # (B, crop)
             yield torch.from_numpy(x), torch.from_numpy(self.labels[idx])

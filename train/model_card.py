@@ -214,10 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     experiments = dict(read_config(args.weights).get("experiments", {}))
     if args.crossval:
         cv = json.loads(Path(args.crossval).read_text())
-        command = (Path(args.crossval).parent / "crossval.md").read_text().splitlines()[0].strip("`")
         experiments["crossval"] = {
-            "recipe": args.recipe, "command": command,
-            **{k: cv[k] for k in ("accuracy_mean", "accuracy_sd", "uar_mean", "uar_sd", "ece_mean")},
+            "recipe": args.recipe,
+            **{k: cv[k] for k in ("command", "accuracy_mean", "accuracy_sd", "uar_mean", "uar_sd", "ece_mean")},
             "folds": [{k: m[k] for k in ("fold", "test_actors", "val_actors", "accuracy", "uar", "ece")} for m in cv["folds"]],
             "pooled": {k: cv["pooled"][k] for k in ("n", "accuracy", "uar", "per_class", "confusion", "labels")},
         }

@@ -32,7 +32,7 @@ from tqdm import tqdm
 from emotion.checkpoint import save_checkpoint, update_config
 from emotion.inference import EmotionRecognizer, MAX_SECONDS, clip_logits, preprocess
 from emotion.labels import EMOTIONS
-from emotion.model import M5, M5Config, M5Ensemble
+from emotion.model import M5, M5Config, M5Ensemble, standardise
 
 from .data import TEST_ACTORS, VAL_ACTORS, TrainBatches, check_complete, decode_clips, find_clips, parse_actors
 from .calibrate import calibrate
@@ -105,7 +105,7 @@ def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothin
         if mixup:
             # Standardise first, as the model does: otherwise the louder clip
             # of a pair dominates the mix whatever lambda says.
-            x = (x - x.mean(1, keepdim=True)) / (x.std(1, keepdim=True) + 1e-5)
+            x = standardise(x)
             lam = float(np.random.beta(mixup, mixup))
             lam = max(lam, 1 - lam)  # the first clip's label stays the majority one
             perm = torch.randperm(len(y), device=y.device)
