@@ -7,6 +7,7 @@ functions, so training and serving see exactly the same signal.
     to_mono_float32(x, sr)      -> the same, for an array already in memory
     trim_silence(audio)         -> (trimmed, (start, end)) sample span kept
     pad_or_trim(audio, length)  -> exactly `length` samples (numpy or torch)
+    change_speed(audio, speed)  -> played `speed` times faster (numpy or torch)
 
 Decoding uses soundfile (libsndfile: WAV, FLAC, OGG/Vorbis/Opus, MP3) and falls
 back to the ffmpeg program, when it is installed, for everything else a
@@ -217,6 +218,28 @@ def pad_or_trim(array, length: int, axis: int = -1):
         pad[axis] = (0, length - array.shape[axis])
         array = np.pad(array, pad)
     return array
+
+
+def change_speed(audio, speed: float, sr: int = SAMPLE_RATE):
+    """Play `audio` `speed` times faster, tempo and pitch together (a tape run
+    fast), as Kaldi's speed perturbation does: resample from round(sr * speed)
+    Hz to `sr` Hz. (..., N) numpy or torch in, (..., about N / speed) of the
+    same kind out; speed 1 returns the input itself.
+
+    Training's speed perturbation and test-time speed averaging both call this,
+    so the model is served exactly the voices it was trained on. torchaudio's
+    resampler is used, not soxr: speeds come from a config (0.9, 0.95, ...),
+    never from a file header, so its kernel of (new, old) rates over their gcd
+    stays small (20 x 19 phases for 0.95 at 16 kHz), and it takes the batched
+    torch tensors that training has in hand.
+    """
+    if speed == 1.0:
+        return audio
+    import torchaudio.functional as AF  # imported here: only speed changes need torchaudio
+
+    x = torch.from_numpy(np.ascontiguousarray(audio)) if isinstance(audio, np.ndarray) else audio
+    y = AF.resample(x, int(round(sr * speed)), sr)
+    return y.numpy() if isinstance(audio, np.ndarray) else y
 
 
 def duration(audio: np.ndarray, sr: int = SAMPLE_RATE) -> float:

@@ -6,8 +6,11 @@ such windows, `hop_seconds` apart, with the last one aligned to the clip's
 end; a clip shorter than one window is zero-padded at the end, exactly as
 short clips were in training. The clip's logits are the mean of the windows'
 logits weighted by each window's RMS, so near-silent windows barely count.
-Nothing is cut: every sample up to `max_seconds` is heard. Softmax (with the
-calibration temperature, if the config has one) is applied once, here.
+Nothing is cut: every sample up to `max_seconds` is heard. Where the config
+lists `test_time_speeds` (e.g. 0.9, 1.0, 1.1), the clip is also played at
+those speeds -- the speed perturbation the model was trained with -- and the
+logits of all speeds are averaged. Softmax (with the calibration temperature,
+if the config has one) is applied once, here.
 
     from emotion import EmotionRecognizer
     rec = EmotionRecognizer.load()                   # CUDA if available, else CPU
@@ -23,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .audio import AudioSource, load_audio, pad_or_trim, trim_silence
+from .audio import AudioSource, change_speed, load_audio, pad_or_trim, trim_silence
 from .checkpoint import load_checkpoint
 from .model import M5
 
@@ -107,6 +110,8 @@ class EmotionRecognizer:
         self.max_seconds: float = pre.get("max_seconds", MAX_SECONDS)
         self.window = int(round(pre["window_seconds"] * self.sample_rate))
         self.hop = int(round(pre["hop_seconds"] * self.sample_rate))
+        # Speeds each clip is played at, logits averaged; (1.0,) = as recorded.
+        self.speeds: tuple[float, ...] = tuple(pre.get("test_time_speeds") or (1.0,))
         self.temperature: float = config.get("calibration", {}).get("temperature", 1.0)
         self.labels: tuple[str, ...] = tuple(config["labels"])
 
@@ -121,7 +126,11 @@ class EmotionRecognizer:
     def logits(self, clips: list[np.ndarray]) -> torch.Tensor:
         """(B, n_classes) calibrated logits for clips at the model's rate."""
         prepared = [preprocess(c, self.preprocessing) for c in clips]
-        return clip_logits(self.model, prepared, self.window, self.hop, self.device) / self.temperature
+        per_speed = [
+            clip_logits(self.model, [change_speed(c, s, self.sample_rate) for c in prepared], self.window, self.hop, self.device)
+            for s in self.speeds
+        ]  # each (B, n_classes)
+        return torch.stack(per_speed).mean(0) / self.temperature
 
     def probabilities(self, audio: np.ndarray) -> dict[str, float]:
         """Probabilities of every emotion for one clip (N,) float32 at the model's rate."""

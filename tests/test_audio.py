@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from emotion.audio import SAMPLE_RATE, AudioError, load_audio, pad_or_trim, to_mono_float32, trim_silence
+from emotion.audio import SAMPLE_RATE, AudioError, change_speed, load_audio, pad_or_trim, to_mono_float32, trim_silence
 
 
 def tone(freq=440.0, seconds=1.0, sr=48000, amp=0.5, channels=1):
@@ -208,3 +208,24 @@ def test_pad_or_trim_numpy_and_torch_agree():
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(pad_or_trim(x, 12)[10:], [0, 0])
     assert pad_or_trim(np.ones((2, 3, 5)), 7, axis=-1).shape == (2, 3, 7)
+
+
+@pytest.mark.parametrize("speed", [0.9, 0.95, 1.05, 1.1])
+def test_change_speed_plays_faster_or_slower_like_a_tape(speed):
+    sr, n = SAMPLE_RATE, 2 * SAMPLE_RATE
+    tone = np.sin(2 * np.pi * 440 * np.arange(n) / sr).astype(np.float32) * 0.5  # (N,)
+    fast = change_speed(tone, speed, sr)
+    assert isinstance(fast, np.ndarray) and fast.dtype == np.float32
+    assert abs(len(fast) - n / speed) <= 1  # tempo: the same sound in 1/speed of the time
+    spectrum = np.abs(np.fft.rfft(fast[1000:-1000] * np.hanning(len(fast) - 2000)))
+    peak = np.fft.rfftfreq(len(fast) - 2000, 1 / sr)[spectrum.argmax()]
+    assert peak == pytest.approx(440 * speed, abs=2)  # pitch moves with it
+    batch = change_speed(torch.from_numpy(np.stack([tone, tone])), speed, sr)  # training's (B, N) tensors
+    assert torch.is_tensor(batch) and batch.shape == (2, len(fast))
+    np.testing.assert_allclose(batch[1].numpy(), fast, atol=1e-6)
+
+
+def test_change_speed_one_is_the_input_itself_and_short_clips_survive():
+    x = np.random.default_rng(0).standard_normal(160).astype(np.float32)  # 10 ms
+    assert change_speed(x, 1.0) is x
+    assert 140 <= len(change_speed(x, 1.1)) <= 150

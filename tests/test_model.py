@@ -82,3 +82,22 @@ def test_a_folder_without_config_is_not_a_checkpoint(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"format": "something-else"}))
     with pytest.raises(CheckpointError, match="not an"):
         load_checkpoint(tmp_path)
+
+
+def test_test_time_speeds_average_the_logits_of_each_speed(model, tmp_path, example_clips):
+    from emotion.audio import load_audio
+
+    save_checkpoint(model, tmp_path, {"preprocessing": {**PRE, "test_time_speeds": [0.9, 1.0, 1.1]}})
+    rec = EmotionRecognizer.load(tmp_path, device="cpu")
+    assert rec.speeds == (0.9, 1.0, 1.1)
+    clips = [load_audio(p) for p in example_clips[:2]]
+    averaged = rec.logits(clips)
+    single = []
+    for speed in rec.speeds:
+        rec.speeds = (speed,)
+        single.append(rec.logits(clips))
+    torch.testing.assert_close(averaged, torch.stack(single).mean(0))
+    assert not torch.allclose(single[0], single[1])  # the speeds really were different inputs
+    plain = EmotionRecognizer.load(tmp_path, device="cpu")
+    plain.config["preprocessing"].pop("test_time_speeds")
+    assert EmotionRecognizer(plain.model, plain.config, "cpu").speeds == (1.0,)  # older configs: as recorded

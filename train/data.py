@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchaudio.functional as AF
 
-from emotion.audio import load_audio, pad_or_trim
+from emotion.audio import change_speed, load_audio, pad_or_trim
 from emotion.labels import RavdessNameError, parse_ravdess_name
 
 AUDIO_EXTENSIONS = (".wav", ".flac")
@@ -189,7 +188,7 @@ class TrainBatches:
                 length = int(round(self.crop * speed))
                 x = torch.from_numpy(np.stack([self._crop(self.audio[j], length) for j in idx]))  # (B, length)
                 if speed != 1.0:
-                    x = pad_or_trim(AF.resample(x, int(round(self.sample_rate * speed)), self.sample_rate), self.crop)
+                    x = pad_or_trim(change_speed(x, speed, self.sample_rate), self.crop)
                 if self.mic_filter:
                     x = self._mic_filter(x)
                 x = np.stack([self._add_noise(row) for row in x.numpy()])  # (B, crop)
