@@ -189,3 +189,18 @@ def test_mixup_microphone_filter_and_class_weights_train_deterministically(ravde
     assert runs[0]["val"]["accuracy"] == runs[1]["val"]["accuracy"]
     a, b = ((tmp_path / f"mix{i}" / "model.safetensors").read_bytes() for i in range(2))
     assert a == b
+
+
+def test_test_time_speeds_change_serving_not_training(ravdess, tmp_path, trained):
+    cfg, metrics = trained
+    run(small_config(ravdess, tmp_path, cache=cfg.cache, test_time_speeds="0.9,1,1.1"), command="test speeds")
+    plain, sped = (json.loads((Path(d) / "config.json").read_text()) for d in (cfg.out, tmp_path / "w"))
+    assert plain["preprocessing"]["test_time_speeds"] == [1.0]
+    assert sped["preprocessing"]["test_time_speeds"] == [0.9, 1.0, 1.1]
+    assert sped["weights_sha256"] == plain["weights_sha256"]  # the same epochs of the same model
+    assert sped["metrics"]["best_epoch"] == plain["metrics"]["best_epoch"]
+    assert EmotionRecognizer.load(tmp_path / "w", device="cpu").speeds == (0.9, 1.0, 1.1)
+    # Temperature and test figures are measured the way the clips will be served: with the speeds.
+    assert sped["calibration"]["temperature"] != plain["calibration"]["temperature"]
+    with pytest.raises(ValueError, match="between 0.5 and 2"):
+        run(small_config(ravdess, tmp_path, out="bad", cache=cfg.cache, test_time_speeds="0,1"))

@@ -54,6 +54,7 @@ class TrainConfig:
     dropout: float = 0.2  # before the classifier
     crop_seconds: float = 3.0  # training crop = inference window
     hop_seconds: float = 0.5  # hop between inference windows
+    test_time_speeds: str = ""  # e.g. '0.9,1,1.1': served clips are also played at these speeds, logits averaged ('' = speed 1); epochs are picked at speed 1
     trim: bool = False  # trim silence before the model (the seed project found it hurt)
     trim_top_db: float = 30.0  # librosa.effects.trim threshold when trim is on
     epochs: int = 100
@@ -87,7 +88,16 @@ def preprocessing_of(cfg: TrainConfig) -> dict:
         "hop_seconds": cfg.hop_seconds,
         "max_seconds": MAX_SECONDS,
         "normalization": "each window standardised to zero mean, unit variance inside M5",
+        "test_time_speeds": parse_speeds(cfg.test_time_speeds),
     }
+
+
+def parse_speeds(text: str) -> list[float]:
+    """'0.9,1,1.1' -> [0.9, 1.0, 1.1]; '' -> [1.0] (the clip as recorded)."""
+    speeds = [float(s) for s in text.split(",") if s.strip()] or [1.0]
+    if any(not 0.5 <= s <= 2.0 for s in speeds):
+        raise ValueError(f"Test-time speeds must lie between 0.5 and 2; got '{text}'.")
+    return speeds
 
 
 def speeds_of(perturb: float) -> tuple[float, ...]:
@@ -187,6 +197,7 @@ def run(cfg: TrainConfig, command: str = "") -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
 
     test_actors, val_actors = parse_actors(cfg.test_actors), parse_actors(cfg.val_actors)
+    parse_speeds(cfg.test_time_speeds)  # a bad value fails now, not after the training
     if set(val_actors) & set(test_actors):
         raise ValueError("Validation and test actors overlap.")
     train_actors = parse_actors(cfg.train_actors) if cfg.train_actors else tuple(
