@@ -204,3 +204,26 @@ def test_test_time_speeds_change_serving_not_training(ravdess, tmp_path, trained
     assert sped["calibration"]["temperature"] != plain["calibration"]["temperature"]
     with pytest.raises(ValueError, match="between 0.5 and 2"):
         run(small_config(ravdess, tmp_path, out="bad", cache=cfg.cache, test_time_speeds="0,1"))
+
+
+def test_model_card_lists_cross_validated_recipes_that_were_not_shipped(tmp_path, trained):
+    from train.crossval import write_summary
+    from train.model_card import main as card_main
+
+    cfg, _ = trained
+    for k in range(1, 7):
+        shutil.copytree(Path(cfg.out) / "run", tmp_path / "cv" / f"fold_{k}" / "run")
+    summary = write_summary(tmp_path / "cv", "python -m train.crossval --class-weight")
+    shutil.copytree(cfg.out, tmp_path / "weights")
+    cv_json = str(tmp_path / "cv" / "crossval.json")
+    card_main(["--weights", str(tmp_path / "weights"), "--crossval", cv_json, "--recipe", "Shipped.",
+               "--alternative", cv_json, "Class-weighted loss."])
+    card = (tmp_path / "weights" / "README.md").read_text()
+    acc = f"{summary['accuracy_mean']:.1%}"
+    assert "## Cross-validated and not shipped" in card
+    assert f"| Class-weighted loss. | {' / '.join([acc] * 6)} | {acc} |" in card
+    assert "the shipped recipe, as one model" in card
+    shutil.rmtree(tmp_path / "cv" / "fold_3")
+    write_summary(tmp_path / "cv", "five folds")
+    with pytest.raises(SystemExit, match="needs all six"):
+        card_main(["--weights", str(tmp_path / "weights"), "--alternative", cv_json, "Five folds only."])
