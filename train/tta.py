@@ -1,4 +1,4 @@
-"""Test-time speed averaging, measured on trained runs without retraining.
+"""Test-time speed averaging (and denser windows), measured on trained runs without retraining.
 
     python -m train.tta --runs runs/cv_H --data ../shared/ravdess [--json tta.json]
 
@@ -36,7 +36,14 @@ from .calibrate import fit_temperature
 from .data import TEST_ACTORS, decode_clips, find_clips
 from .evaluate import classification_metrics
 
-CANDIDATES = [(1.0,), (0.95, 1.0, 1.05), (0.9, 1.0, 1.1), (0.9, 0.95, 1.0, 1.05, 1.1)]
+# (speeds, hop between windows in seconds; None = the run's own, 0.5 s)
+CANDIDATES = [((1.0,), None), ((0.95, 1.0, 1.05), None), ((0.9, 1.0, 1.1), None), ((0.9, 0.95, 1.0, 1.05, 1.1), None),
+              ((1.0,), 0.25)]
+
+
+def label(cand) -> str:
+    speeds, hop = cand
+    return ",".join(f"{x:g}" for x in speeds) + ("" if hop is None else f" hop {hop:g}s")
 
 
 def weights_folders(runs: Path) -> list[Path]:
@@ -45,13 +52,35 @@ def weights_folders(runs: Path) -> list[Path]:
     return sorted(p.parent for p in runs.glob("*/config.json") if (p.parent / "model.safetensors").exists())
 
 
-def per_speed_logits(rec: EmotionRecognizer, audio: list[np.ndarray], speeds) -> dict[float, torch.Tensor]:
-    """{speed: (B, C) raw logits}: the library's path with one speed and T = 1."""
-    rec.temperature, out = 1.0, {}
-    for s in speeds:
-        rec.speeds = (s,)
-        out[s] = torch.cat([rec.logits(audio[i : i + 64]) for i in range(0, len(audio), 64)])
+def key(speed: float, hop: float | None) -> str:
+    return f"{speed:g}" if hop is None else f"{speed:g}_hop{hop:g}"
+
+
+def per_speed_logits(rec: EmotionRecognizer, audio: list[np.ndarray], passes) -> dict[str, torch.Tensor]:
+    """{key(speed, hop): (B, C) raw logits}: the library's path with one speed, T = 1."""
+    rec.temperature, out, own_hop = 1.0, {}, rec.hop
+    for s, hop in passes:
+        rec.speeds, rec.hop = (s,), own_hop if hop is None else int(round(hop * rec.sample_rate))
+        out[key(s, hop)] = torch.cat([rec.logits(audio[i : i + 64]) for i in range(0, len(audio), 64)])
+    rec.hop = own_hop
     return out
+
+
+def cached_logits(folder: Path, rec: EmotionRecognizer, part: dict, passes) -> dict:
+    """{"val"|"test": {key: logits}}, kept in RUN/run/tta_logits.npz under the
+    weights' checksum, so folds can be scored as they finish and again at the end."""
+    path, sha = folder / "run" / "tta_logits.npz", rec.config["weights_sha256"]
+    logits = {name: {} for name in part}
+    if path.exists():
+        with np.load(path) as z:
+            if str(z["sha"]) == sha:
+                logits = {name: {k[len(name) + 1 :]: torch.from_numpy(z[k]) for k in z.files if k.startswith(name + "_")} for name in part}
+    for name, (audio, _) in part.items():
+        todo = [p for p in passes if key(*p) not in logits[name]]
+        logits[name].update(per_speed_logits(rec, audio, todo))
+    path.parent.mkdir(exist_ok=True)
+    np.savez(path, sha=sha, **{f"{name}_{k}": v.numpy() for name in part for k, v in logits[name].items()})
+    return logits
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     sample_rate = read_config(folders[0])["preprocessing"]["sample_rate"]
     clips = find_clips(args.data)  # all 24 actors: one decode cache serves every fold
     audio = decode_clips(clips, sample_rate, args.cache or None)
-    speeds = sorted({s for c in CANDIDATES for s in c})
+    passes = sorted({(s, hop) for speeds, hop in CANDIDATES for s in speeds}, key=str)
 
     rows = []
     for folder in folders:
@@ -78,34 +107,34 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("val", "test"):
             idx = [i for i, c in enumerate(clips) if c.actor in split[name]]
             part[name] = ([audio[i] for i in idx], np.array([clips[i].label for i in idx]))
-        logits = {name: per_speed_logits(rec, a, speeds) for name, (a, _) in part.items()}
+        logits = cached_logits(folder, rec, part, passes)
         for cand in CANDIDATES:
-            val = torch.stack([logits["val"][s] for s in cand]).mean(0)
-            test = torch.stack([logits["test"][s] for s in cand]).mean(0)
+            val = torch.stack([logits["val"][key(s, cand[1])] for s in cand[0]]).mean(0)
+            test = torch.stack([logits["test"][key(s, cand[1])] for s in cand[0]]).mean(0)
             t = fit_temperature(val, part["val"][1])
             vm = classification_metrics(part["val"][1], val.argmax(1).numpy())
             tm = classification_metrics(part["test"][1], test.argmax(1).numpy(), torch.softmax(test / t, -1).numpy())
-            rows.append({"run": folder.name, "val_actors": split["val"], "test_actors": split["test"], "speeds": list(cand),
+            rows.append({"run": folder.name, "val_actors": split["val"], "test_actors": split["test"], "speeds": list(cand[0]), "hop": cand[1],
                          "val_uar": vm["uar"], "val_confusion": vm["confusion"], "test_accuracy": tm["accuracy"],
                          "test_uar": tm["uar"], "test_ece": tm["ece"], "temperature": t})
-            print(f"{folder.name:10s} speeds {','.join(f'{s:g}' for s in cand):22s} val UAR {vm['uar']:.1%}  "
+            print(f"{folder.name:10s} speeds {label(cand):26s} val UAR {vm['uar']:.1%}  "
                   f"test acc {tm['accuracy']:.1%} UAR {tm['uar']:.1%} ECE {tm['ece']:.1%}", flush=True)
 
-    print("\nspeeds               | choice: test folds 1-5 acc / UAR | val UAR, pooled* | all runs: test acc / UAR / ECE")
+    print("\nspeeds                   | choice: test folds 1-5 acc / UAR | val UAR, pooled* | all runs: test acc / UAR / ECE")
     summary = []
     for cand in CANDIDATES:
-        mine = [r for r in rows if r["speeds"] == list(cand)]
+        mine = [r for r in rows if (tuple(r["speeds"]), r["hop"]) == cand]
         choosing = [r for r in mine if not set(r["test_actors"]) & set(TEST_ACTORS)]
         validating = [r for r in mine if not set(r["val_actors"]) & set(TEST_ACTORS)]
         confusion = np.sum([r["val_confusion"] for r in validating], axis=0)
-        s = {"speeds": list(cand), "choosing_runs": [r["run"] for r in choosing],
+        s = {"speeds": list(cand[0]), "hop": cand[1], "choosing_runs": [r["run"] for r in choosing],
              "choice_test_accuracy": float(np.mean([r["test_accuracy"] for r in choosing])) if choosing else None,
              "choice_test_uar": float(np.mean([r["test_uar"] for r in choosing])) if choosing else None,
              "pooled_val_uar": float(np.mean(np.diag(confusion) / confusion.sum(1))),
              **{f"mean_{k}": float(np.mean([r[k] for r in mine])) for k in ("test_accuracy", "test_uar", "test_ece")}}
         summary.append(s)
         choice = f"{s['choice_test_accuracy']:.1%} / {s['choice_test_uar']:.1%}" if choosing else "n/a (no such run)"
-        print(f"{','.join(f'{x:g}' for x in cand):20s} | {choice:32s} | {s['pooled_val_uar']:16.1%} | "
+        print(f"{label(cand):24s} | {choice:32s} | {s['pooled_val_uar']:16.1%} | "
               f"{s['mean_test_accuracy']:.1%} / {s['mean_test_uar']:.1%} / {s['mean_test_ece']:.1%}")
     print("* validation actors picked each run's epoch at speed 1, so this column favours speed 1 alone.")
     if args.json:
