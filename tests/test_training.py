@@ -222,7 +222,7 @@ def test_model_card_lists_cross_validated_recipes_that_were_not_shipped(tmp_path
     acc = f"{summary['accuracy_mean']:.1%}"
     assert "## Cross-validated and not shipped" in card
     assert f"| Class-weighted loss. | {' / '.join([acc] * 6)} | {acc} |" in card
-    assert "the shipped recipe, as one model" in card
+    assert "the shipped recipe, as one model" in card and "trades calm\nfor neutral" in card  # the run was --class-weight
     shutil.rmtree(tmp_path / "cv" / "fold_3")
     write_summary(tmp_path / "cv", "five folds")
     with pytest.raises(SystemExit, match="needs all six"):

@@ -81,7 +81,9 @@ folds 1–5 (test actors 1–20); fold 6 (actors 21–24) is reported, never use
 | recipe | accuracy, folds 1–6 | folds 1–5 (choice) | mean ± sd | UAR | recall neutral / calm |
 | --- | --- | --- | --- | --- | --- |
 {table}
+{CLASS_WEIGHT_NOTE if any("--class-weight" in r["command"] for r in rows) else ""}"""
 
+CLASS_WEIGHT_NOTE = """
 Neutral has half as many clips as each other emotion, and neutral and calm are the
 pair most often confused. A class-weighted loss was the remedy tried: it trades calm
 for neutral and loses accuracy overall, so the shipped recipe does not weight classes;
