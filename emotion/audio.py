@@ -11,8 +11,9 @@ functions, so training and serving see exactly the same signal.
 
 Decoding uses soundfile (libsndfile: WAV, FLAC, OGG/Vorbis/Opus, MP3) and falls
 back to the ffmpeg program, when it is installed, for everything else a
-browser or phone produces (WebM, M4A/AAC, ...). Resampling is soxr's
-high-quality resampler (librosa's default), never done by hand. Not
+browser or phone produces (WebM, M4A/AAC, ...); ffmpeg only decodes, at the
+file's own rate. Resampling, for every format, is soxr's high-quality
+resampler (librosa's default), never done by hand. Not
 torchaudio's: its kernel is (new, old) rates after dividing by their gcd, so
 an odd rate such as 44101 Hz would make a 16000 x 44101 kernel (2.8 GB) --
 a file header could exhaust the server's memory. soxr streams any ratio.
@@ -21,6 +22,7 @@ a file header could exhaust the server's memory. soxr streams any ratio.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import shutil
 import subprocess
@@ -37,6 +39,11 @@ TRIM_FRAME_LENGTH = 512  # samples (32 ms at 16 kHz) per energy frame when trimm
 TRIM_HOP_LENGTH = 128  # samples (8 ms at 16 kHz) between energy frames
 
 AudioSource = Union[str, os.PathLike, bytes, BinaryIO]
+# What a person reads when a file is not audio we can decode; the decoder's own
+# words (with server paths in them) go to the log instead.
+UNREADABLE = "it is not a sound recording in a format we can decode (wav, flac, ogg, mp3, webm, m4a)."
+
+logger = logging.getLogger(__name__)
 
 
 class AudioError(ValueError):
@@ -52,8 +59,14 @@ def _describe(source: AudioSource) -> str:
     return "the audio data"
 
 
-def _decode_with_ffmpeg(source: AudioSource, sr: int, max_seconds: float | None) -> np.ndarray:
-    """Decode anything ffmpeg understands to mono float32 at `sr` (ffmpeg resamples)."""
+def _decode_with_ffmpeg(source: AudioSource, max_seconds: float | None) -> tuple[np.ndarray, int]:
+    """Decode anything ffmpeg understands to (samples (N, 1) float32, rate as recorded).
+
+    ffmpeg only decodes and downmixes: the audio comes back at its own rate as
+    a WAV stream, so resampling is soxr's, in to_mono_float32, as for every
+    other file. Its stderr names server paths and internals, so it goes to the
+    log, never into the message a person reads.
+    """
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "0"]
     data = None
     if isinstance(source, (str, os.PathLike)):
@@ -63,16 +76,19 @@ def _decode_with_ffmpeg(source: AudioSource, sr: int, max_seconds: float | None)
         cmd += ["-i", "pipe:0"]
     if max_seconds is not None:
         cmd += ["-t", str(max_seconds)]
-    cmd += ["-vn", "-f", "f32le", "-ac", "1", "-ar", str(sr), "pipe:1"]
-    try:
-        out = subprocess.run(cmd, input=data, capture_output=True, check=True).stdout
-    except subprocess.CalledProcessError as e:
-        reason = e.stderr.decode(errors="replace").strip().splitlines()
-        raise AudioError(
-            f"Could not read {_describe(source)} as audio: "
-            f"{reason[-1] if reason else 'ffmpeg could not decode it'}."
-        ) from None
-    return np.frombuffer(out, np.float32).copy()
+    cmd += ["-vn", "-ac", "1", "-c:a", "pcm_f32le", "-f", "wav", "pipe:1"]
+    proc = subprocess.run(cmd, input=data, capture_output=True)
+    log = proc.stderr.decode(errors="replace").strip()
+    if proc.returncode == 0:
+        try:  # libsndfile copes with the unknown length of a piped WAV
+            with sf.SoundFile(io.BytesIO(proc.stdout)) as f:
+                return f.read(dtype="float32", always_2d=True), f.samplerate
+        except (sf.LibsndfileError, RuntimeError) as e:
+            log = f"{log}\n{e}"
+    logger.info("ffmpeg could not decode %s (exit %d): %s", _describe(source), proc.returncode, log)
+    if "does not contain any stream" in log or "matches no streams" in log:
+        raise AudioError(f"Could not read {_describe(source)} as audio: it has no sound track.")
+    raise AudioError(f"Could not read {_describe(source)} as audio: {UNREADABLE}")
 
 
 def _read_soundfile(source: AudioSource, max_seconds: float | None) -> tuple[np.ndarray, int]:
@@ -118,18 +134,15 @@ def load_audio(
     try:
         samples, file_sr = _read_soundfile(source, max_seconds)
     except (sf.LibsndfileError, RuntimeError, TypeError) as sf_error:
+        logger.info("libsndfile could not decode %s: %s", _describe(source), sf_error)
         if shutil.which("ffmpeg") is None:
             raise AudioError(
-                f"Could not read {_describe(source)} as audio ({sf_error}). "
-                "Supported formats are WAV, FLAC, OGG and MP3; install ffmpeg "
-                "for others (WebM, M4A, AAC)."
+                f"Could not read {_describe(source)} as audio: it is not WAV, FLAC, OGG or MP3, "
+                "the formats readable without ffmpeg (install ffmpeg for WebM, M4A and AAC)."
             ) from None
         if start is not None:
             source.seek(start)
-        audio = _decode_with_ffmpeg(source, sr, max_seconds)
-        if audio.size == 0:
-            raise AudioError(f"{_describe(source)} contains no audio samples.")
-        return to_mono_float32(audio, sr, sr)
+        samples, file_sr = _decode_with_ffmpeg(source, max_seconds)
     if samples.shape[0] == 0:
         raise AudioError(f"{_describe(source)} contains no audio samples.")
     return to_mono_float32(samples, file_sr, sr)
