@@ -1,8 +1,9 @@
 """Command line: python -m emotion predict FILE... [--json | --csv] [--device DEV] [--weights DIR]
 
 Prints the most probable emotion and the probabilities of all eight for each
-file. A file that cannot be read gets an error entry (and the exit status is
-1); the other files are still answered.
+file. A file the model cannot answer (not audio, silent, too short) gets an
+error entry in the same words the app uses, and the exit status is 1; the
+other files are still answered.
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ def predict_files(recognizer: EmotionRecognizer, files: list[str]) -> list[dict]
         except AudioError as e:
             results.append({"file": path, "error": str(e)})
             continue
-        results.append(
-            {
-                "file": path,
-                "label": pred.label,
-                "probabilities": {k: round(v, 6) for k, v in pred.probabilities.items()},
-            }
-        )
+        result = {
+            "file": path,
+            "label": pred.label,
+            "probabilities": {k: round(v, 6) for k, v in pred.probabilities.items()},
+        }
+        if pred.notes:
+            result["notes"] = pred.notes
+        results.append(result)
     return results
 
 
@@ -43,18 +45,20 @@ def print_table(results: list[dict]) -> None:
             continue
         p = r["probabilities"]
         print(f"{r['file']}: {r['label']} ({EMOTIONS_ES[r['label']]}) {p[r['label']]:.0%}")
+        for note in r.get("notes", []):
+            print(f"  note: {note}")
         for name in sorted(p, key=p.get, reverse=True):
             print(f"  {name:<10} {EMOTIONS_ES[name]:<12} {p[name]:6.1%}  {'#' * round(p[name] * 40)}")
 
 
 def print_csv(results: list[dict]) -> None:
     writer = csv.writer(sys.stdout)
-    writer.writerow(["file", "label", *EMOTIONS, "error"])
+    writer.writerow(["file", "label", *EMOTIONS, "error", "notes"])
     for r in results:
         if "error" in r:
-            writer.writerow([r["file"], "", *[""] * len(EMOTIONS), r["error"]])
+            writer.writerow([r["file"], "", *[""] * len(EMOTIONS), r["error"], ""])
         else:
-            writer.writerow([r["file"], r["label"], *[r["probabilities"][e] for e in EMOTIONS], ""])
+            writer.writerow([r["file"], r["label"], *[r["probabilities"][e] for e in EMOTIONS], "", " ".join(r.get("notes", []))])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,6 +75,14 @@ def read_config(directory: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path} is not valid JSON: {e}.") from None
     if config.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an {FORMAT} checkpoint.")
+    version = config.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise CheckpointError(f"{path} has no valid format_version ({version!r}): not a checkpoint this library wrote.")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} is checkpoint format version {version}, written by a newer Escuchando Emociones; "
+            f"this library reads up to version {FORMAT_VERSION}. Upgrade the library to load it."
+        )
     return config
 
 

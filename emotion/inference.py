@@ -26,16 +26,25 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .audio import AudioSource, change_speed, load_audio, pad_or_trim, trim_silence
+from .audio import AudioSource, change_speed, pad_or_trim, trim_silence
 from .checkpoint import load_checkpoint
 from .model import M5
+from .policy import MAX_SECONDS, check_clip, load_clip
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
-MAX_SECONDS = 60.0  # longer inputs are analysed over their first minute only
+CLIPS_PER_BATCH = 64  # clips whose windows go through the model together (memory stays bounded)
 
 
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def describe_device(device: str | torch.device) -> str:
+    """'CPU' or 'CUDA GPU (NVIDIA H100 80GB HBM3)': what ran the model, for people."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"CUDA GPU ({torch.cuda.get_device_name(device)})"
+    return device.type.upper()
 
 
 def clip_windows(audio: np.ndarray, window: int, hop: int) -> np.ndarray:
@@ -95,16 +104,22 @@ class Prediction:
     label: str  # the most probable emotion
     probabilities: dict[str, float]  # all eight, in the model's label order
     duration: float = 0.0  # seconds of audio analysed
-    extra: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what a person should know, e.g. only the first minute was heard
 
 
 class EmotionRecognizer:
-    """The model plus the preprocessing recorded in its config."""
+    """The model plus the preprocessing recorded in its config.
 
-    def __init__(self, model: M5, config: dict, device: str | torch.device):
+    Its input is always the front end's output (emotion.audio.load_audio:
+    mono float32 at the model's rate); the recognizer preprocesses it exactly
+    once, as its config says, so every caller hears clips as serving does.
+    """
+
+    def __init__(self, model: M5, config: dict, device: str | torch.device, folder: str | os.PathLike | None = None):
         self.model = model
         self.config = config
         self.device = torch.device(device)
+        self.folder = Path(folder) if folder is not None else None  # where the weights came from, if from disk
         pre = self.preprocessing = config["preprocessing"]
         self.sample_rate: int = pre["sample_rate"]
         self.max_seconds: float = pre.get("max_seconds", MAX_SECONDS)
@@ -121,16 +136,38 @@ class EmotionRecognizer:
         (default: CUDA when available, else CPU)."""
         device = device or default_device()
         model, config = load_checkpoint(weights, device)
-        return cls(model, config, device)
+        return cls(model, config, device, folder=weights)
 
-    def logits(self, clips: list[np.ndarray]) -> torch.Tensor:
-        """(B, n_classes) calibrated logits for clips at the model's rate."""
-        prepared = [preprocess(c, self.preprocessing) for c in clips]
-        per_speed = [
-            clip_logits(self.model, [change_speed(c, s, self.sample_rate) for c in prepared], self.window, self.hop, self.device)
-            for s in self.speeds
-        ]  # each (B, n_classes)
-        return torch.stack(per_speed).mean(0) / self.temperature
+    @property
+    def device_name(self) -> str:
+        return describe_device(self.device)
+
+    def logits(
+        self,
+        clips: list[np.ndarray],
+        *,
+        speeds: tuple[float, ...] | None = None,
+        hop_seconds: float | None = None,
+        temperature: float | None = None,
+    ) -> torch.Tensor:
+        """(B, n_classes) logits divided by the temperature, for clips as the front end returns them.
+
+        speeds, hop_seconds, temperature: the config's values unless given --
+        experiments (train.tta, calibration) ask for others here, per call,
+        instead of changing the recognizer that serving shares.
+        """
+        speeds = tuple(speeds) if speeds is not None else self.speeds
+        hop = self.hop if hop_seconds is None else int(round(hop_seconds * self.sample_rate))
+        temperature = self.temperature if temperature is None else temperature
+        out = []
+        for i in range(0, len(clips), CLIPS_PER_BATCH):
+            prepared = [preprocess(c, self.preprocessing) for c in clips[i : i + CLIPS_PER_BATCH]]
+            per_speed = [
+                clip_logits(self.model, [change_speed(c, s, self.sample_rate) for c in prepared], self.window, hop, self.device)
+                for s in speeds
+            ]  # each (b, n_classes)
+            out.append(torch.stack(per_speed).mean(0))
+        return torch.cat(out) / temperature
 
     def probabilities(self, audio: np.ndarray) -> dict[str, float]:
         """Probabilities of every emotion for one clip (N,) float32 at the model's rate."""
@@ -142,16 +179,22 @@ class EmotionRecognizer:
         return [dict(zip(self.labels, row)) for row in p]
 
     def predict(self, source: AudioSource | np.ndarray) -> Prediction:
-        """Predict from a file (path, bytes, file object) or a (N,) float32 array at the model's rate."""
+        """Predict from a file (path, bytes, file object) or a (N,) float32 array at the model's rate.
+
+        Clips the model cannot answer (silent, too short, not audio) raise
+        emotion.AudioError with a message for the person who supplied them,
+        the same words the app and the CLI show (emotion.policy).
+        """
         if isinstance(source, np.ndarray):
-            audio = source
+            clip = check_clip(source, self.sample_rate, self.max_seconds)
         else:
-            audio = load_audio(source, self.sample_rate, max_seconds=self.max_seconds)
-        probs = self.probabilities(audio)
+            clip = load_clip(source, self.sample_rate, self.max_seconds)
+        probs = self.probabilities(clip.audio)
         return Prediction(
             label=max(probs, key=probs.get),
             probabilities=probs,
-            duration=min(audio.shape[0] / self.sample_rate, self.max_seconds),
+            duration=clip.audio.shape[0] / self.sample_rate,
+            notes=clip.notes,
         )
 
 
@@ -159,4 +202,3 @@ def emotion_probabilities(source: AudioSource | np.ndarray, recognizer: EmotionR
     """One-call convenience: probabilities of the 8 emotions for a file or array."""
     recognizer = recognizer or EmotionRecognizer.load()
     return recognizer.predict(source).probabilities
-

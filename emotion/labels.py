@@ -110,6 +110,41 @@ def parse_ravdess_name(path: str | os.PathLike) -> RavdessName:
     )
 
 
+def parse_actors(text: str, n_actors: int = N_ACTORS) -> tuple[int, ...]:
+    """Actor ids from a range list: '21-24' or '1,3,5-7' (an en dash works too)
+    -> sorted unique ids. The one parser for every --actors flag and split."""
+    actors: list[int] = []
+    for part in text.replace("\u2013", "-").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        try:
+            actors.extend(range(int(lo), int(hi or lo) + 1))
+        except ValueError:
+            raise ValueError(f"Actors are numbers or ranges such as '21-24' or '1,3,5-7'; got '{text}'.") from None
+    if not actors or any(not 1 <= a <= n_actors for a in actors):
+        raise ValueError(f"Actors must be numbers between 1 and {n_actors}, e.g. '21-24'; got '{text}'.")
+    return tuple(sorted(set(actors)))
+
+
+def format_actors(actors, dash: str = "\u2013") -> str:
+    """The inverse of parse_actors: (1, 2, 3, 4, 13, ..., 24) -> '1\u20134, 13\u201324'.
+
+    Runs of three or more become ranges, shorter ones are listed, so a split
+    with a gap is never shown as one range. dash='-' gives the command-line form.
+    """
+    ids = sorted(set(int(a) for a in actors))
+    runs: list[list[int]] = []
+    for a in ids:
+        if runs and a == runs[-1][-1] + 1:
+            runs[-1].append(a)
+        else:
+            runs.append([a])
+    parts = [f"{r[0]}{dash}{r[-1]}" if len(r) >= 3 else ", ".join(map(str, r)) for r in runs]
+    return ", ".join(parts)
+
+
 def try_parse_ravdess_name(path: str | os.PathLike) -> RavdessName | None:
     """parse_ravdess_name, or None for a name that is not RAVDESS."""
     try:

@@ -1,0 +1,68 @@
+"""Which clips the recognizer answers: one policy for the library, the CLI and the app.
+
+    clip = load_clip("voice.webm")       # decoded, checked, cut to the first minute
+    clip.audio, clip.notes               # (N,) float32 at 16 kHz; what a person should know
+
+A clip the model cannot answer raises ClipRefused (an AudioError) whose
+message is written for the person who recorded it, so every interface
+refuses the same clips with the same words. Decoding itself is the front
+end's job (emotion.audio); this module decides what is worth asking the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, AudioError, AudioSource, load_audio
+
+MIN_SECONDS = 0.5  # shorter than a syllable or two: nothing to hear an emotion in
+SILENCE_PEAK = 1e-3  # -60 dBFS peak: below this no voice was recorded (M5's std floor)
+MAX_SECONDS = 60.0  # longer clips are analysed over their first minute only
+
+
+class ClipRefused(AudioError):
+    """The audio decodes, but holds nothing the model can answer (silence, a blip)."""
+
+
+@dataclass
+class Clip:
+    audio: np.ndarray  # (N,) float32 at the model's rate, at most max_seconds long
+    notes: list[str] = field(default_factory=list)  # e.g. that only the first minute was heard
+
+    @property
+    def seconds(self) -> float:
+        return self.audio.shape[0] / SAMPLE_RATE
+
+
+def check_clip(audio: np.ndarray, sr: int = SAMPLE_RATE, max_seconds: float = MAX_SECONDS) -> Clip:
+    """Accept or refuse decoded audio (N,) float32 at `sr`.
+
+    Returns the Clip to analyse (cut to `max_seconds`, with a note saying so);
+    raises ClipRefused for a clip that is too short or silent.
+    """
+    seconds = audio.shape[0] / sr
+    if seconds < MIN_SECONDS:
+        raise ClipRefused(
+            f"The clip is too short ({seconds * 1000:.0f} ms): record at least {MIN_SECONDS:g} s of speech, "
+            "such as one short sentence."
+        )
+    peak = float(np.abs(audio).max())
+    if peak < SILENCE_PEAK:
+        loudness = f"{20 * np.log10(peak):.0f} dBFS" if peak > 0 else "digital silence"
+        raise ClipRefused(
+            f"The clip is silent ({loudness}): there is no voice to analyse. "
+            "Check that the right microphone is selected and not muted, then record again."
+        )
+    notes = []
+    if seconds > max_seconds:
+        audio = audio[: int(max_seconds * sr)]
+        notes.append(f"The clip is longer than {max_seconds:g} s: only its first {max_seconds:g} s were analysed.")
+    return Clip(audio, notes)
+
+
+def load_clip(source: AudioSource, sr: int = SAMPLE_RATE, max_seconds: float = MAX_SECONDS) -> Clip:
+    """Decode `source` with the front end and check it: a Clip, or AudioError / ClipRefused."""
+    # A little past the limit, to tell a long clip from one exactly at it.
+    return check_clip(load_audio(source, sr, max_seconds=max_seconds + 1), sr, max_seconds)
