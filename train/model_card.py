@@ -1,52 +1,51 @@
-"""Write the model card (weights/README.md, Hugging Face format) from config.json.
+"""Write the model card (weights/README.md, Hugging Face format) from config.json and the experiment records.
 
     python -m train.model_card --weights weights
-    python -m train.model_card --weights weights --crossval runs/cv/crossval.json --trimming experiments/trimming.json
+    python -m train.model_card --crossval runs/cv/crossval.json --recipe "One sentence on the recipe."
+    python -m train.model_card --alternative runs/cv_H/crossval.json "Class-weighted loss." --trimming trimming.json
 
-Every number in the card is read from the weights' own config.json, so the
-card cannot drift from the weights; `python -m train` writes it at the end of
-each run. --crossval and --trimming first record results measured by other
-runs (a cross-validation summary, the trimming experiment) in config.json under
-"experiments", so they travel with the weights too.
+The card's body is emotion.card.model_card: every number comes from the
+weights' own config.json, rendered by the same code as the app's About panel.
+Results measured by *other* runs (a cross-validation, the trimming experiment)
+live in experiments/ -- the manifest experiments/model_card.json and the
+summaries it names -- never in config.json, so retraining the weights cannot
+erase them. A cross-validation is shown only when its recipe is the recipe of
+the weights (the ensemble size and per-fold fields aside): a card never
+claims another recipe's figures. `python -m train` writes the card at the end
+of every run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
+from emotion.card import confusion_table, model_card
 from emotion.checkpoint import read_config, update_config
+from emotion.labels import format_actors, parse_actors
 
-# Published actor-independent results on RAVDESS speech, 8 classes (issue #4).
-PUBLISHED = [
-    ("wav2vec2-base, frozen features + small head (EmoBox, 6 folds by actor)", "55.4 %"),
-    ("WavLM-base (EmoBox)", "62.1 %"),
-    ("HuBERT-base (EmoBox)", "66.2 %"),
-    ("WavLM-large (EmoBox)", "72.2 %"),
-    ("best from-scratch CNN ensemble we know of", "64 %"),
-    ("human listeners, audio-only speech", "about 62 %"),
-]
+ROOT = Path(__file__).resolve().parent.parent
+RECORDS = ROOT / "experiments" / "model_card.json"  # which experiment records the card shows
 
 
-def confusion_table(metrics: dict) -> str:
-    labels = metrics["labels"]
-    head = "| true \\ predicted | " + " | ".join(labels) + " |\n|" + " --- |" * (len(labels) + 1)
-    rows = [f"| **{e}** | " + " | ".join(str(v) for v in row) + " |" for e, row in zip(labels, metrics["confusion"])]
-    return "\n".join([head, *rows])
+def load_records(path: Path = RECORDS) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
-def crossval_section(cv: dict | None) -> str:
-    if not cv:
-        return ""
-    rows = "\n".join(f"| {m['fold']} | {m['test_actors']} | {m['val_actors']} | {m['accuracy']:.1%} | {m['uar']:.1%} | {m['ece']:.1%} |"
-                     for m in cv["folds"])
+def crossval_section(cv: dict, recipe: str) -> str:
+    rows = "\n".join(
+        f"| {m['fold']} | {format_actors(parse_actors(m['test_actors']))} | {format_actors(parse_actors(m['val_actors']))} "
+        f"| {m['accuracy']:.1%} | {m['uar']:.1%} | {m['ece']:.1%} |"
+        for m in cv["folds"]
+    )
     recall = " | ".join(f"{r:.0%}" for r in cv["pooled"]["per_class"].values())
     return f"""
 ## Six-fold cross-validation by actor
 
-{cv['recipe']} Every actor is a test actor exactly once; each fold's validation
+{recipe} Every actor is a test actor exactly once; each fold's validation
 actors (early stopping, calibration) are the previous fold's test block.
 `{cv['command']}`
 
@@ -55,23 +54,42 @@ actors (early stopping, calibration) are the previous fold's test block.
 {rows}
 | **mean ± sd** | | | **{cv['accuracy_mean']:.1%} ± {cv['accuracy_sd']:.1%}** | {cv['uar_mean']:.1%} ± {cv['uar_sd']:.1%} | {cv['ece_mean']:.1%} |
 
-Recall per class over all 1440 clips ({' | '.join(cv['pooled']['per_class'])}): {recall}
+Recall per class over all {cv['pooled']['n']} clips ({' | '.join(cv['pooled']['per_class'])}): {recall}
 
 {confusion_table(cv['pooled'])}
 """
 
 
-def alternatives_section(rows: list | None, shipped: dict | None) -> str:
-    if not rows:
-        return ""
-    if shipped:
-        rows = [alternative(shipped, "**the shipped recipe, as one model** (table above)"), *rows]
+def alternative(cv: dict, recipe: str) -> dict:
+    """A crossval summary reduced to the card's row: per-fold accuracy and the
+    mean over the folds whose test actors are not 21-24 (the ones that choose)."""
+    folds = sorted(cv["folds"], key=lambda m: m["fold"])
+    if [m["fold"] for m in folds] != list(range(1, 7)):
+        raise SystemExit(f"error: {recipe!r} has folds {[m['fold'] for m in folds]}; the card needs all six")
+    return {"recipe": recipe, "command": cv.get("command", ""), "fold_accuracy": [m["accuracy"] for m in folds],
+            "choice_accuracy": sum(m["accuracy"] for m in folds[:5]) / 5, "per_class": cv["pooled"]["per_class"],
+            **{k: cv[k] for k in ("accuracy_mean", "accuracy_sd", "uar_mean", "uar_sd")}}
+
+
+def alternatives_section(rows: list[dict], shipped: dict) -> str:
+    rows = [shipped, *rows]
     table = "\n".join(
         f"| {r['recipe']} | {' / '.join(f'{a:.1%}' for a in r['fold_accuracy'])} | {r['choice_accuracy']:.1%} | "
         f"**{r['accuracy_mean']:.1%} ± {r['accuracy_sd']:.1%}** | {r['uar_mean']:.1%} | "
         f"{r['per_class']['neutral']:.0%} / {r['per_class']['calm']:.0%} |"
         for r in rows
     )
+    weighted = [r for r in rows[1:] if "--class-weight" in r["command"]]
+    note = ""
+    if weighted:  # the reading of the class-weighting row, in its own numbers
+        w = weighted[0]
+        note = (
+            "\nNeutral has half as many clips as each other emotion, and neutral and calm are the pair most often "
+            f"confused. A class-weighted loss moves neutral recall from {shipped['per_class']['neutral']:.0%} to "
+            f"{w['per_class']['neutral']:.0%} and calm from {shipped['per_class']['calm']:.0%} to "
+            f"{w['per_class']['calm']:.0%}, at {100 * (w['choice_accuracy'] - shipped['choice_accuracy']):+.1f} points of accuracy on the "
+            "choosing folds, so the shipped recipe does not weight classes.\n"
+        )
     return f"""
 ## Cross-validated and not shipped
 
@@ -81,25 +99,15 @@ folds 1–5 (test actors 1–20); fold 6 (actors 21–24) is reported, never use
 | recipe | accuracy, folds 1–6 | folds 1–5 (choice) | mean ± sd | UAR | recall neutral / calm |
 | --- | --- | --- | --- | --- | --- |
 {table}
-{CLASS_WEIGHT_NOTE if any("--class-weight" in r["command"] for r in rows) else ""}"""
-
-CLASS_WEIGHT_NOTE = """
-Neutral has half as many clips as each other emotion, and neutral and calm are the
-pair most often confused. A class-weighted loss was the remedy tried: it trades calm
-for neutral and loses accuracy overall, so the shipped recipe does not weight classes;
-it selects epochs by unweighted average recall and uses label smoothing instead.
-"""
+{note}"""
 
 
-def trimming_section(rows: list | None, shipped_trims: bool) -> str:
-    if not rows:
-        return "\nTrimming silence before the model, the seed project's experiment, is measured in\nthe project's `experiments/README.md`.\n"
+def trimming_section(rows: list[dict], shipped_trims: bool) -> str:
     table = "\n".join(f"| {r['setting']} | {r['val_uar']:.1%} | {r['test_accuracy']:.1%} | {r['test_uar']:.1%} |" for r in rows)
     return f"""
 ## Silence trimming before the model
 
-The seed project found that trimming silence hurt; measured again here, one model
-each, the same recipe otherwise (details in the project's `experiments/README.md`).
+One model each, the same recipe otherwise (details in the project's `experiments/README.md`).
 Validation UAR decides; the test columns are reported, never used to choose.
 
 | setting | validation UAR | test accuracy | test UAR |
@@ -110,166 +118,84 @@ The shipped model hears the clip {'trimmed' if shipped_trims else 'untrimmed'}.
 """
 
 
-def render(config: dict) -> str:
-    test, val = config["metrics"]["test"], config["metrics"].get("val", {})
-    training, pre, model = config["training"], config["preprocessing"], config["model"]
-    cal = config.get("calibration", {})
-    n = config.get("ensemble_size", 1)
-    split = training["split"]
-    what = f"an ensemble of {n} M5s (seeds {training['config']['seed']}–{training['config']['seed'] + n - 1}, logits averaged)" if n > 1 else "one M5"
-    per_class = " | ".join(f"{test['per_class'][e]:.0%}" for e in config["labels"])
-    published = "\n".join(f"| {name} | {acc} |" for name, acc in PUBLISHED)
-    return f"""---
-license: cc-by-nc-sa-4.0
-library_name: pytorch
-pipeline_tag: audio-classification
-tags:
-- speech-emotion-recognition
-- raw-waveform
-- m5
-datasets:
-- ravdess
-metrics:
-- accuracy
-- recall
-model-index:
-- name: escuchando-emociones-m5
-  results:
-  - task:
-      type: audio-classification
-      name: Speech emotion recognition (8 classes)
-    dataset:
-      type: ravdess
-      name: RAVDESS speech, actors {split['test'][0]}-{split['test'][-1]} (unseen)
-    metrics:
-    - type: accuracy
-      value: {test['accuracy']:.4f}
-    - type: recall
-      name: unweighted average recall
-      value: {test['uar']:.4f}
----
+def experiment_sections(config: dict, records: dict, folder: Path) -> str:
+    """The card's sections on other runs, from the records that apply to these weights."""
+    from .crossval import recipe_differences
 
-# Escuchando Emociones — M5 speech-emotion weights
-
-{what[0].upper() + what[1:]}: the raw-waveform CNN of Dai et al. (2017), as in the torchaudio
-speech-commands tutorial, {model['n_channel']} channels, {pre['sample_rate'] // 1000} kHz input, trained from scratch
-(no pre-trained weights) on RAVDESS speech. `model.safetensors` holds the weights,
-`config.json` the architecture, label order, preprocessing, training command, split,
-metrics and the SHA-256 of the weights (checked on every load); `run/` is the
-training run's record.
-
-## Intended use
-
-A demonstration and a teaching baseline: which of eight *acted* emotions (neutral,
-calm, happy, sad, angry, fearful, disgust, surprised) a short English utterance
-sounds like. Not for decisions about people: it hears how a sentence is performed,
-not what anyone feels.
-
-```python
-from emotion import EmotionRecognizer
-EmotionRecognizer.load("weights").predict("clip.wav").probabilities
-```
-
-Input: any audio file or array; the library converts it to mono {pre['sample_rate']} Hz,
-{'trims silence, ' if pre['trim'] else ''}covers it with {pre['window_seconds']:g} s windows every {pre['hop_seconds']:g} s and averages their
-logits (RMS-weighted), analysing at most {pre['max_seconds']:g} s.
-
-## Training
-
-`{training['command']}` — actors {split['train'][0]}–{split['train'][-1]} train, {split['val'][0]}–{split['val'][-1]} validation
-(epoch selection by {training['selected_by']}, calibration), {split['test'][0]}–{split['test'][-1]} test, evaluated once.
-Augmentation: random {pre['window_seconds']:g} s crops, speed perturbation ±{training['config'].get('speed_perturb', 0):.0%},
-white noise at 15–40 dB SNR; AdamW with a one-cycle schedule, label smoothing
-{training['config']['label_smoothing']}, {training['config']['epochs']} epochs; {training['train_seconds'] / 60:.0f} min on {training['device']} ({training.get('threads', '?')} threads).
-
-## Results on unseen actors {split['test'][0]}–{split['test'][-1]} ({test['n']} clips)
-
-| accuracy | UAR | ECE (calibrated) | ECE (raw) |
-| --- | --- | --- | --- |
-| **{test['accuracy']:.1%}** | {test['uar']:.1%} | {test.get('ece', float('nan')):.1%} | {test.get('ece_uncalibrated', float('nan')):.1%} |
-
-Validation actors: accuracy {val.get('accuracy', float('nan')):.1%}, UAR {val.get('uar', float('nan')):.1%}. Chance is 12.5 %.
-
-Recall per class ({' | '.join(config['labels'])}): {per_class}
-
-{confusion_table(test)}
-
-Calibration: temperature scaling, T = {cal.get('temperature', 1.0)}, fitted on the validation actors.
-
-Published actor-independent results on RAVDESS speech (8 classes), for scale — not
-the same folds, so read them as a range, not a ranking:
-
-| system | accuracy |
-| --- | --- |
-{published}
-| **this model** (test actors {split['test'][0]}–{split['test'][-1]}) | **{test['accuracy']:.1%}** |
-
-{crossval_section(config.get('experiments', {}).get('crossval'))}{alternatives_section(config.get('experiments', {}).get('alternatives'), config.get('experiments', {}).get('crossval'))}{trimming_section(config.get('experiments', {}).get('trimming'), pre['trim'])}
-## Limits
-
-Acted North-American English from 24 professional actors, two sentences, a studio
-microphone. Expect lower accuracy on spontaneous speech, other languages and
-accents, children, and laptop or phone microphones in real rooms. The per-class
-recall above shows the weak classes (sad, neutral, fearful and happy, mostly
-confused with each other and with calm). Random-split accuracies published for RAVDESS (80–90 %)
-let the same speakers appear in training and test and are not comparable.
-
-## License and citation
-
-Derived from RAVDESS, so released under
-[CC BY-NC-SA 4.0](https://creativecommons.org/licenses/by-nc-sa/4.0/): attribution,
-non-commercial use, share-alike.
-
-Livingstone SR, Russo FA (2018). The Ryerson Audio-Visual Database of Emotional
-Speech and Song (RAVDESS). PLoS ONE 13(5): e0196391.
-https://doi.org/10.1371/journal.pone.0196391 —
-Dai W, Dai C, Qu S, Li J, Das S (2017). Very deep convolutional neural networks for
-raw waveforms. ICASSP 2017.
-"""
+    out = []
+    cv_record = records.get("crossval")
+    if cv_record:
+        cv = json.loads((folder / cv_record["summary"]).read_text())
+        if not recipe_differences(cv, config["training"]["config"]):
+            out.append(crossval_section(cv, cv_record["recipe"]))
+            rows = [alternative(json.loads((folder / a["summary"]).read_text()), a["recipe"]) for a in records.get("alternatives", [])]
+            if rows:
+                out.append(alternatives_section(rows, alternative(cv, "**this recipe, as one model** (table above)")))
+    if records.get("trimming"):
+        out.append(trimming_section(json.loads((folder / records["trimming"]).read_text()), config["preprocessing"]["trim"]))
+    return "".join(out)
 
 
-def write_model_card(weights) -> Path:
+def complete_training_record(weights) -> dict:
+    """Weights trained before runs described their own augmentation get that
+    description now, from the training config they recorded (the same function
+    a run uses), so their card is rendered like any other."""
+    config = read_config(weights)
+    training = config["training"]
+    if "augmentation" not in training or "optimisation" not in training:
+        from .train import TrainConfig, describe_training
+
+        known = {k: v for k, v in training["config"].items() if k in TrainConfig.__dataclass_fields__}
+        training = {**training, **describe_training(TrainConfig(**known))}
+        config = update_config(weights, training=training)
+    return config
+
+
+def write_model_card(weights, records: Path | None = None) -> Path:
+    """weights/README.md from its config.json and the experiment records (default: the repository's)."""
+    records = Path(records) if records is not None else RECORDS
+    config = complete_training_record(weights)
     path = Path(weights) / "README.md"
-    path.write_text(render(read_config(weights)))
+    path.write_text(model_card(config, experiment_sections(config, load_records(records), records.parent)))
     return path
 
 
-def alternative(cv: dict, recipe: str) -> dict:
-    """A crossval.json summary reduced to the card's row: per-fold accuracy and the
-    mean over the folds whose test actors are not 21-24 (the ones that choose)."""
-    folds = sorted(cv["folds"], key=lambda m: m["fold"])
-    if [m["fold"] for m in folds] != list(range(1, 7)):
-        raise SystemExit(f"error: {recipe!r} has folds {[m['fold'] for m in folds]}; the card needs all six")
-    return {"recipe": recipe, "command": cv.get("command", ""), "fold_accuracy": [m["accuracy"] for m in folds],
-            "choice_accuracy": sum(m["accuracy"] for m in folds[:5]) / 5, "per_class": cv["pooled"]["per_class"],
-            **{k: cv[k] for k in ("accuracy_mean", "accuracy_sd", "uar_mean", "uar_sd")}}
+def keep(summary: Path, folder: Path) -> str:
+    """A summary file inside the experiments folder (copied there if it is not), relative to it."""
+    summary = summary.resolve()
+    if folder.resolve() not in summary.parents:
+        target = folder / summary.parent.name / summary.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(summary, target)
+        summary = target.resolve()
+    return summary.relative_to(folder.resolve()).as_posix()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.model_card", description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default="weights")
-    parser.add_argument("--crossval", help="a crossval.json (python -m train.crossval) to record in config.json")
+    parser.add_argument("--records", default=str(RECORDS), help="the experiment-records manifest (default: %(default)s)")
+    parser.add_argument("--crossval", help="record this crossval.json (python -m train.crossval) as the recipe's cross-validation")
     parser.add_argument("--recipe", default="", help="one sentence on what the cross-validated recipe is")
-    parser.add_argument("--trimming", help="a JSON list of trimming results to record in config.json")
+    parser.add_argument("--trimming", help="record this JSON list of trimming results")
     parser.add_argument("--alternative", nargs=2, action="append", metavar=("CROSSVAL_JSON", "RECIPE"), default=[],
-                        help="a cross-validated recipe that was not shipped, and one sentence on it (repeatable)")
+                        help="record a cross-validated recipe that was not shipped, and one sentence on it (repeatable)")
     args = parser.parse_args(argv)
-    experiments = dict(read_config(args.weights).get("experiments", {}))
+    records_path = Path(args.records)
+    folder = records_path.parent
+    records = load_records(records_path)
     if args.crossval:
-        cv = json.loads(Path(args.crossval).read_text())
-        experiments["crossval"] = {
-            "recipe": args.recipe,
-            **{k: cv[k] for k in ("command", "accuracy_mean", "accuracy_sd", "uar_mean", "uar_sd", "ece_mean")},
-            "folds": [{k: m[k] for k in ("fold", "test_actors", "val_actors", "accuracy", "uar", "ece")} for m in cv["folds"]],
-            "pooled": {k: cv["pooled"][k] for k in ("n", "accuracy", "uar", "per_class", "confusion", "labels")},
-        }
+        records["crossval"] = {"summary": keep(Path(args.crossval), folder), "recipe": args.recipe}
     if args.trimming:
-        experiments["trimming"] = json.loads(Path(args.trimming).read_text())
+        records["trimming"] = keep(Path(args.trimming), folder)
     if args.alternative:
-        experiments["alternatives"] = [alternative(json.loads(Path(path).read_text()), recipe) for path, recipe in args.alternative]
-    if experiments:
-        update_config(args.weights, experiments=experiments)
-    print(f"wrote {write_model_card(args.weights)}")
+        for path, recipe in args.alternative:
+            alternative(json.loads(Path(path).read_text()), recipe)  # refuses a partial cross-validation now
+        records["alternatives"] = [{"summary": keep(Path(path), folder), "recipe": recipe} for path, recipe in args.alternative]
+    if args.crossval or args.trimming or args.alternative:
+        folder.mkdir(parents=True, exist_ok=True)
+        records_path.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {write_model_card(args.weights, records_path)}")
     return 0
 
 

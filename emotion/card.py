@@ -1,0 +1,264 @@
+"""Words about the weights, rendered from their config.json: the model card and the app's About panel.
+
+    model_card(config, sections="")   # weights/README.md (Hugging Face format)
+    about(config)                     # the app's "About the model" panel
+
+One renderer for both, so the page and the card cannot tell different
+stories. Every number, split, augmentation and data description comes from
+the config that training wrote (or from facts defined once in this library,
+such as the corpus descriptions below); nothing here is a typed copy of a
+result. Sections about experiments on other runs (cross-validation, ...) are
+rendered by train.model_card and passed in as `sections`.
+"""
+
+from __future__ import annotations
+
+from .labels import EMOTIONS_ES, N_ACTORS, STATEMENT, format_actors
+
+# What each training corpus is; config["training"]["corpora"] names them (RAVDESS when absent).
+CORPORA = {
+    "ravdess": {
+        "name": "RAVDESS",
+        "summary": (
+            f"studio recordings of {N_ACTORS} professional actors (12 female, 12 male) saying "
+            f"{len(STATEMENT)} sentences ({', '.join(f'“{s}”' for s in STATEMENT.values())}) in eight emotions"
+        ),
+        "language": "North-American English",
+        "citation": (
+            "Livingstone SR, Russo FA (2018). The Ryerson Audio-Visual Database of Emotional Speech and Song "
+            "(RAVDESS). PLoS ONE 13(5): e0196391. https://doi.org/10.1371/journal.pone.0196391"
+        ),
+        "hf_id": "ravdess",
+    },
+}
+M5_CITATION = (
+    "Dai W, Dai C, Qu S, Li J, Das S (2017). Very deep convolutional neural networks for raw waveforms. "
+    "ICASSP 2017. https://arxiv.org/abs/1610.00087"
+)
+LICENSE_URL = "https://creativecommons.org/licenses/by-nc-sa/4.0/"
+CHANCE = 1 / len(EMOTIONS_ES)
+
+# Published actor-independent results on RAVDESS speech, 8 classes (issue #4), for scale.
+PUBLISHED = [
+    ("wav2vec2-base, frozen features + small head (EmoBox, 6 folds by actor)", "55.4 %"),
+    ("WavLM-base (EmoBox)", "62.1 %"),
+    ("HuBERT-base (EmoBox)", "66.2 %"),
+    ("WavLM-large (EmoBox)", "72.2 %"),
+    ("best from-scratch CNN ensemble we know of", "64 %"),
+    ("human listeners, audio-only speech", "about 62 %"),
+]
+
+
+def corpora(config: dict) -> list[dict]:
+    return [CORPORA[name] for name in config.get("training", {}).get("corpora", ["ravdess"])]
+
+
+def what_it_is(config: dict) -> str:
+    """'an ensemble of 3 M5s (seeds 1337–1339, logits averaged)' or 'one M5'."""
+    n = config.get("ensemble_size", 1)
+    seed = config.get("training", {}).get("config", {}).get("seed")
+    if n == 1:
+        return "one M5"
+    seeds = f"seeds {seed}\u2013{seed + n - 1}, " if seed is not None else ""
+    return f"an ensemble of {n} M5s ({seeds}logits averaged)"
+
+
+def split_sentence(config: dict) -> str:
+    """Which actors trained, chose and tested the model, as they are (gaps included)."""
+    split = config["training"]["split"]
+    return (
+        f"actors {format_actors(split['train'])} train, {format_actors(split['val'])} validation "
+        f"(epoch selection by {config['training'].get('selected_by', 'validation')}, calibration), "
+        f"{format_actors(split['test'])} test, evaluated once"
+    )
+
+
+def training_sentence(config: dict) -> str:
+    """Augmentation and optimisation, from what the training run recorded about itself."""
+    training = config["training"]
+    augmentation = training.get("augmentation") or []
+    parts = []
+    if augmentation:
+        parts.append("Augmentation: " + ", ".join(a["description"] for a in augmentation) + ".")
+    if training.get("optimisation"):
+        parts.append(training["optimisation"][0].upper() + training["optimisation"][1:] + ".")
+    minutes = training.get("train_seconds", 0) / 60
+    parts.append(f"{minutes:.0f} min on {training.get('device', '?')} ({training.get('threads', '?')} threads).")
+    return " ".join(parts)
+
+
+def weakest(per_class: dict[str, float], k: int = 3) -> list[tuple[str, float]]:
+    return sorted(per_class.items(), key=lambda item: item[1])[:k]
+
+
+def recall_list(per_class: dict[str, float], spanish: bool = False) -> str:
+    name = (lambda e: f"{e} \u00b7 {EMOTIONS_ES[e]}") if spanish else (lambda e: e)
+    return ", ".join(f"{name(e)} {r:.0%}" for e, r in per_class.items())
+
+
+def test_actors_text(config: dict) -> str:
+    test = config.get("metrics", {}).get("test", {})
+    return format_actors(test.get("actors") or config["training"]["split"]["test"])
+
+
+def score_sentence(config: dict) -> str:
+    test = config.get("metrics", {}).get("test")
+    if not test:
+        return "These weights carry no test metrics."
+    ece = f", expected calibration error {test['ece']:.1%}" if "ece" in test else ""
+    return (
+        f"On the **{test['n']} clips of actors {test_actors_text(config)}**, whom the model never heard in "
+        f"training or model selection: accuracy **{test['accuracy']:.1%}**, unweighted average recall "
+        f"**{test['uar']:.1%}** (chance: {CHANCE:.1%}){ece}."
+    )
+
+
+def limits(config: dict) -> str:
+    data = corpora(config)
+    languages = " and ".join(sorted({c["language"] for c in data}))
+    names = " and ".join(c["name"] for c in data)
+    test = config.get("metrics", {}).get("test")
+    weak = ""
+    if test and test.get("per_class"):
+        weak = " The weakest emotions on the test actors: " + ", ".join(f"{e} ({r:.0%} recall)" for e, r in weakest(test["per_class"])) + "."
+    return (
+        f"Trained on acted {languages} ({names}), recorded with studio microphones. Expect lower accuracy "
+        "on spontaneous speech, other languages and accents, children, and laptop or phone microphones in "
+        f"real rooms.{weak} It recognises how something is *performed*, not what anyone feels."
+    )
+
+
+def about(config: dict) -> str:
+    """The app's About panel (Markdown)."""
+    pre = config["preprocessing"]
+    test = config.get("metrics", {}).get("test", {})
+    data = " ".join(f"**{c['name']}**: {c['summary']}." for c in corpora(config))
+    recall = f"\n\nRecall per emotion: {recall_list(test['per_class'], spanish=True)}." if test.get("per_class") else ""
+    return f"""**M5** is a small convolutional network that listens to the raw waveform (no spectrogram):
+a first layer of {config['model']['first_kernel']}-sample filters at {pre['sample_rate'] // 1000} kHz, then three
+narrow convolution blocks and an average over time (Dai et al. 2017, as in the torchaudio
+speech-commands tutorial). A clip is covered by {pre['window_seconds']:g} s windows whose predictions are
+averaged; these weights are {what_it_is(config)}.
+
+**Training data.** {data} Split by speaker: {split_sentence(config)}.
+
+**How good is it?** {score_sentence(config)}{recall}
+
+**Limits.** {limits(config)} For demonstration and research only: the training data and these
+weights are CC BY-NC-SA 4.0 (non-commercial)."""
+
+
+def confusion_table(metrics: dict) -> str:
+    labels = metrics["labels"]
+    head = "| true \\ predicted | " + " | ".join(labels) + " |\n|" + " --- |" * (len(labels) + 1)
+    rows = [f"| **{e}** | " + " | ".join(str(v) for v in row) + " |" for e, row in zip(labels, metrics["confusion"])]
+    return "\n".join([head, *rows])
+
+
+def model_card(config: dict, sections: str = "") -> str:
+    """weights/README.md: Hugging Face front matter, then the card. `sections`: extra
+    Markdown (experiments on other runs) placed after the results."""
+    test, val = config["metrics"]["test"], config["metrics"].get("val", {})
+    training, pre, model = config["training"], config["preprocessing"], config["model"]
+    cal = config.get("calibration", {})
+    what = what_it_is(config)
+    data = corpora(config)
+    per_class = " | ".join(f"{test['per_class'][e]:.0%}" for e in config["labels"] if e in test["per_class"])
+    published = "\n".join(f"| {name} | {acc} |" for name, acc in PUBLISHED)
+    datasets = "\n".join(f"- {c['hf_id']}" for c in data)
+    names = " and ".join(c["name"] for c in data)
+    citations = " —\n".join(c["citation"] for c in data)
+    return f"""---
+license: cc-by-nc-sa-4.0
+library_name: pytorch
+pipeline_tag: audio-classification
+tags:
+- speech-emotion-recognition
+- raw-waveform
+- m5
+datasets:
+{datasets}
+metrics:
+- accuracy
+- recall
+model-index:
+- name: escuchando-emociones-m5
+  results:
+  - task:
+      type: audio-classification
+      name: Speech emotion recognition (8 classes)
+    dataset:
+      type: ravdess
+      name: RAVDESS speech, actors {test_actors_text(config)} (unseen)
+    metrics:
+    - type: accuracy
+      value: {test['accuracy']:.4f}
+    - type: recall
+      name: unweighted average recall
+      value: {test['uar']:.4f}
+---
+
+# Escuchando Emociones — M5 speech-emotion weights
+
+{what[0].upper() + what[1:]}: the raw-waveform CNN of Dai et al. (2017), as in the torchaudio
+speech-commands tutorial, {model['n_channel']} channels, {pre['sample_rate'] // 1000} kHz input, trained from scratch
+(no pre-trained weights) on {names}. `model.safetensors` holds the weights,
+`config.json` the architecture, label order, preprocessing, training command, split,
+metrics and the SHA-256 of the weights (checked on every load); `run/` is the
+training run's record.
+
+## Intended use
+
+A demonstration and a teaching baseline: which of eight *acted* emotions ({', '.join(config['labels'])})
+a short utterance sounds like. Not for decisions about people: it hears how a sentence is performed,
+not what anyone feels.
+
+```python
+from emotion import EmotionRecognizer
+EmotionRecognizer.load("weights").predict("clip.wav").probabilities
+```
+
+Input: any audio file or array; the library converts it to mono {pre['sample_rate']} Hz,
+{'trims silence, ' if pre['trim'] else ''}covers it with {pre['window_seconds']:g} s windows every {pre['hop_seconds']:g} s and averages their
+logits (RMS-weighted), analysing at most {pre['max_seconds']:g} s.
+
+## Training
+
+`{training['command']}` — {split_sentence(config)}.
+{training_sentence(config)}
+
+## Results on unseen actors {test_actors_text(config)} ({test['n']} clips)
+
+| accuracy | UAR | ECE (calibrated) | ECE (raw) |
+| --- | --- | --- | --- |
+| **{test['accuracy']:.1%}** | {test['uar']:.1%} | {test.get('ece', float('nan')):.1%} | {test.get('ece_uncalibrated', float('nan')):.1%} |
+
+Validation actors: accuracy {val.get('accuracy', float('nan')):.1%}, UAR {val.get('uar', float('nan')):.1%}. Chance is {CHANCE:.1%}.
+
+Recall per class ({' | '.join(e for e in config['labels'] if e in test['per_class'])}): {per_class}
+
+{confusion_table(test)}
+
+Calibration: temperature scaling, T = {cal.get('temperature', 1.0)}, fitted on the validation actors.
+
+Published actor-independent results on RAVDESS speech (8 classes), for scale — not
+the same folds, so read them as a range, not a ranking:
+
+| system | accuracy |
+| --- | --- |
+{published}
+| **this model** (test actors {test_actors_text(config)}) | **{test['accuracy']:.1%}** |
+{sections}
+## Limits
+
+{limits(config)} Random-split accuracies published for RAVDESS (80–90 %) let the same
+speakers appear in training and test and are not comparable.
+
+## License and citation
+
+Derived from {names}, so released under [CC BY-NC-SA 4.0]({LICENSE_URL}): attribution,
+non-commercial use, share-alike.
+
+{citations} —
+{M5_CITATION}
+"""
