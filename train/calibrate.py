@@ -7,7 +7,8 @@ config (never the test actors), by minimising the negative log-likelihood of
 the clip-level logits / T, writes it to config.json ("calibration"), and
 re-measures the test actors with it. The weights file is untouched: T only
 rescales the logits, so the predicted emotion never changes, only how sure
-the model says it is. `python -m train` ends with this same step.
+the model says it is. `python -m train` ends with the same fit
+(`calibrated_metrics`), on logits it already holds.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -25,7 +25,7 @@ from emotion.checkpoint import read_config, update_config
 from emotion.inference import EmotionRecognizer
 
 from .data import decode_clips, find_clips
-from .evaluate import evaluate, format_report
+from .evaluate import format_report, metrics_from_logits
 
 
 def fit_temperature(logits: torch.Tensor, labels) -> float:
@@ -44,18 +44,33 @@ def fit_temperature(logits: torch.Tensor, labels) -> float:
     return float(log_t.detach().exp())
 
 
-def calibrate(weights, val_audio: list[np.ndarray], val_labels, test_audio: list[np.ndarray], test_labels, device="cpu") -> dict:
-    """Fit T on validation clips, store it, and return the test metrics with and without it."""
-    update_config(weights, calibration={"temperature": 1.0})
-    raw = EmotionRecognizer.load(weights, device=device)
-    val_logits = torch.cat([raw.logits(val_audio[i : i + 64]) for i in range(0, len(val_audio), 64)])
-    temperature = fit_temperature(val_logits, val_labels)
-    before = evaluate(raw, test_audio, test_labels)
-    update_config(weights, calibration={"method": "temperature scaling", "temperature": round(temperature, 4),
-                                        "fitted_on": "validation actors (training.split.val)"})
-    after = evaluate(EmotionRecognizer.load(weights, device=device), test_audio, test_labels)
+def calibration_record(temperature: float) -> dict:
+    """config.json's "calibration" block. T is rounded once, here, and every
+    metric is computed with the rounded value, so re-evaluating the saved
+    weights gives the recorded figures exactly."""
+    return {"method": "temperature scaling", "temperature": round(temperature, 4),
+            "fitted_on": "validation actors (training.split.val)"}
+
+
+def calibrated_metrics(record: dict, val_logits: torch.Tensor, val_labels, test_logits: torch.Tensor, test_labels) -> tuple[dict, dict]:
+    """From raw (T = 1) clip logits and a calibration record: (validation metrics, test
+    metrics), both with the record's temperature, the test metrics with the
+    uncalibrated ECE and NLL beside the calibrated ones."""
+    t = record["temperature"]
+    before = metrics_from_logits(test_logits, test_labels)
+    after = metrics_from_logits(test_logits / t, test_labels)
     after["ece_uncalibrated"], after["nll_uncalibrated"] = before["ece"], before["nll"]
-    return after
+    return metrics_from_logits(val_logits / t, val_labels), after
+
+
+def calibrate(weights, val_audio, val_labels, test_audio, test_labels, device="cpu") -> dict:
+    """Refit T for a saved weights folder; store it; return the test metrics with it."""
+    recognizer = EmotionRecognizer.load(weights, device=device)
+    val_logits = recognizer.logits(val_audio, temperature=1.0)
+    record = calibration_record(fit_temperature(val_logits, val_labels))
+    _, test = calibrated_metrics(record, val_logits, val_labels, recognizer.logits(test_audio, temperature=1.0), test_labels)
+    update_config(weights, calibration=record)
+    return test
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,27 +14,28 @@ confusion matrix (crossval.json, crossval.md).
 
 from __future__ import annotations
 
+import argparse
 import json
 import shlex
 import sys
-from dataclasses import fields, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import numpy as np
 
-from emotion.labels import EMOTIONS
+from emotion.labels import EMOTIONS, format_actors
 
 from .evaluate import classification_metrics, format_report
-from .train import TrainConfig, parse_args, run
+from .train import TrainConfig, add_config_flags, config_from, run
 
 N_FOLDS = 6
 
 
 def fold_actors(k: int) -> tuple[str, str]:
-    """Fold k (1-based) -> (test actors, validation actors) as '21-24' strings."""
+    """Fold k (1-based) -> (test actors, validation actors) in the flags' form, '21-24'."""
     def block(i):
         i = (i - 1) % N_FOLDS + 1
-        return f"{4 * i - 3}-{4 * i}"
+        return format_actors(range(4 * i - 3, 4 * i + 1), dash="-")
     return block(k), block(k - 1)
 
 
@@ -58,6 +59,26 @@ def summarise(per_fold: list[dict]) -> dict:
 DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 # Fields that differ between the folds of one recipe by design.
 PER_FOLD_FIELDS = ("out", "val_actors", "test_actors", "train_actors", "threads", "device")
+# ... and fields that do not change what one model of a recipe learns: where the data
+# and cache are, and how many seeds are averaged (folds are one model each).
+NOT_RECIPE = (*PER_FOLD_FIELDS, "data", "cache", "ensemble")
+
+
+def recipe(config: dict) -> dict:
+    """A run's training config (run/config.json, or training.config in config.json)
+    reduced to what defines the recipe; settings added after it ran read as their defaults."""
+    return {k: v for k, v in {**DEFAULTS, **config}.items() if k in DEFAULTS and k not in NOT_RECIPE}
+
+
+def recipe_differences(summary: dict, config: dict) -> list[str]:
+    """Fields in which a cross-validation summary's recipe differs from a training config.
+    Summaries written before they carried their recipe are read from their command."""
+    cv = summary.get("recipe")
+    if cv is None:
+        args = shlex.split(summary["command"].split("#")[0])[3:]  # after 'python -m train.crossval'
+        cv = recipe(asdict(config_from(parser().parse_known_args(args)[0])))
+    mine = recipe(config)
+    return sorted(k for k in set(cv) | set(mine) if cv.get(k) != mine.get(k))
 
 
 def finished_folds(out: Path) -> list[dict]:
@@ -68,7 +89,7 @@ def finished_folds(out: Path) -> list[dict]:
     the summary is built from what is on disk, not from this process's folds.
     Refuses to mix recipes: a fold trained with other settings is an error.
     """
-    per_fold, recipe = [], None
+    per_fold, first = [], None
     for k in range(1, N_FOLDS + 1):
         run_dir = out / f"fold_{k}" / "run"
         if not (run_dir / "metrics.json").exists():
@@ -76,10 +97,10 @@ def finished_folds(out: Path) -> list[dict]:
         # Settings added after a fold was run are read as their defaults.
         config = {**DEFAULTS, **json.loads((run_dir / "config.json").read_text())}
         this = {key: v for key, v in config.items() if key not in PER_FOLD_FIELDS}
-        if recipe is None:
-            recipe = this
-        elif this != recipe:
-            diff = sorted(key for key in set(this) | set(recipe) if this.get(key) != recipe.get(key))
+        if first is None:
+            first = this
+        elif this != first:
+            diff = sorted(key for key in set(this) | set(first) if this.get(key) != first.get(key))
             raise SystemExit(f"error: {out}/fold_{k} was trained with other settings ({', '.join(diff)}); "
                              "use a new --out for a new recipe")
         test, val = fold_actors(k)
@@ -98,21 +119,26 @@ def markdown(summary: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def parser() -> argparse.ArgumentParser:
+    """Every `python -m train` flag, plus the folds to run."""
+    p = argparse.ArgumentParser(prog="python -m train.crossval", description=__doc__.splitlines()[0])
+    add_config_flags(p)
+    p.set_defaults(out="runs/crossval")
+    p.add_argument("--folds", default=",".join(map(str, range(1, N_FOLDS + 1))),
+                   help="folds to run here, e.g. 6 or 1,2 (default: all); others may run in other processes")
+    p.add_argument("--summarise", action="store_true", help="run nothing: rebuild the table from the folds in OUT")
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    folds = list(range(1, N_FOLDS + 1))
-    if "--folds" in argv:  # e.g. --folds 6 or --folds 1,2 to run a subset
-        i = argv.index("--folds")
-        folds = [int(f) for f in argv[i + 1].split(",")]
-        del argv[i : i + 2]
-    if "--summarise" in argv:  # only rebuild the table from the folds on disk
-        argv.remove("--summarise")
-        folds = []
-    if "--out" not in argv:
-        argv += ["--out", "runs/crossval"]
-    base = parse_args(argv)
+    args = parser().parse_args(argv)
+    folds = [] if args.summarise else [int(f) for f in args.folds.split(",") if f.strip()]
+    if any(not 1 <= k <= N_FOLDS for k in folds):
+        raise SystemExit(f"error: folds are numbered 1 to {N_FOLDS}; got {args.folds}")
+    base = config_from(args)
     out = Path(base.out)
-    command = "python -m train.crossval " + shlex.join(sys.argv[1:] if argv is None else argv)
+    command = "python -m train.crossval " + shlex.join(argv)
     for k in folds:
         test, val = fold_actors(k)
         cfg = replace(base, out=str(out / f"fold_{k}"), test_actors=test, val_actors=val, train_actors="")
@@ -127,7 +153,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_summary(out: Path, command: str) -> dict:
-    summary = {"command": command, **summarise(finished_folds(out))}
+    per_fold = finished_folds(out)
+    summary = {"command": command, **summarise(per_fold)}
+    if per_fold:  # the recipe, so a model card can tell whether these figures are its own
+        summary["recipe"] = recipe(json.loads((out / f"fold_{per_fold[0]['fold']}" / "run" / "config.json").read_text()))
     (out / "crossval.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "crossval.md").write_text(markdown(summary, command))
     return summary

@@ -26,20 +26,6 @@ VAL_ACTORS = (17, 18, 19, 20)  # two male, two female; early stopping and model 
 CACHE_VERSION = 2  # bump when emotion.audio changes what load_audio returns (2: soxr resampling)
 
 
-def parse_actors(text: str) -> tuple[int, ...]:
-    """'21-24' or '1,3,5-7' -> (21, 22, 23, 24) / (1, 3, 5, 6, 7)."""
-    actors: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        lo, _, hi = part.partition("-")
-        actors.extend(range(int(lo), int(hi or lo) + 1))
-    if not actors or any(not 1 <= a <= 24 for a in actors):
-        raise ValueError(f"Actors must be numbers between 1 and 24, e.g. '21-24'; got '{text}'.")
-    return tuple(sorted(set(actors)))
-
-
 @dataclass(frozen=True)
 class Clip:
     path: str
@@ -140,6 +126,24 @@ class TrainBatches:
 
     def __len__(self) -> int:
         return (len(self.audio) + self.batch_size - 1) // self.batch_size
+
+    def describe(self) -> list[dict]:
+        """What this augmentation does, with its parameters, for the run's record and the model card."""
+        seconds = self.crop / self.sample_rate
+        steps = [{"kind": "crop", "seconds": seconds,
+                  "description": f"random {seconds:g} s crops (shorter clips zero-padded)"}]
+        if len(self.speeds) > 1:
+            steps.append({"kind": "speed", "speeds": list(self.speeds),
+                          "description": f"speed perturbation at {min(self.speeds):g}\u2013{max(self.speeds):g}x "
+                                         f"({len(self.speeds)} speeds, tempo and pitch together)"})
+        if self.noise_prob:
+            steps.append({"kind": "white_noise", "probability": self.noise_prob, "snr_db": list(self.snr_db),
+                          "description": f"white noise at {self.snr_db[0]:g}\u2013{self.snr_db[1]:g} dB SNR "
+                                         f"on {self.noise_prob:.0%} of crops"})
+        if self.mic_filter:
+            steps.append({"kind": "microphone_filter", "probability": self.mic_filter,
+                          "description": f"a random microphone-like filter on {self.mic_filter:.0%} of batches"})
+        return steps
 
     def _crop(self, a: np.ndarray, length: int) -> np.ndarray:
         if len(a) > length:

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 
 from emotion.inference import EmotionRecognizer
-from emotion.labels import EMOTIONS
+from emotion.labels import EMOTIONS, parse_actors
 
-from .data import TEST_ACTORS, decode_clips, find_clips, parse_actors
+from .data import TEST_ACTORS, decode_clips, find_clips
 
 
 def classification_metrics(y_true, y_pred, probs=None, n_bins: int = 15) -> dict:
@@ -50,11 +50,15 @@ def classification_metrics(y_true, y_pred, probs=None, n_bins: int = 15) -> dict
     return metrics
 
 
-def evaluate(recognizer: EmotionRecognizer, audio: list[np.ndarray], labels: list[int]) -> dict:
-    """Metrics of `recognizer` on decoded clips (float32 at its rate) with true labels."""
-    logits = torch.cat([recognizer.logits(audio[i : i + 64]) for i in range(0, len(audio), 64)])
+def metrics_from_logits(logits: torch.Tensor, labels) -> dict:
+    """classification_metrics of clip logits (B, C), already divided by any temperature."""
     probs = torch.softmax(logits, dim=-1).numpy()
     return classification_metrics(labels, probs.argmax(1), probs)
+
+
+def evaluate(recognizer: EmotionRecognizer, audio: list[np.ndarray], labels: list[int]) -> dict:
+    """Metrics of `recognizer` on clips as the front end returns them (float32 at its rate)."""
+    return metrics_from_logits(recognizer.logits(audio), labels)
 
 
 def format_report(m: dict, title: str = "") -> str:

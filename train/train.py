@@ -30,13 +30,14 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from emotion.checkpoint import save_checkpoint, update_config
-from emotion.inference import EmotionRecognizer, MAX_SECONDS, clip_logits, preprocess
-from emotion.labels import EMOTIONS
+from emotion.inference import EmotionRecognizer, clip_logits, preprocess
+from emotion.labels import EMOTIONS, N_ACTORS, format_actors, parse_actors
 from emotion.model import M5, M5Config, M5Ensemble, standardise
+from emotion.policy import MAX_SECONDS
 
-from .data import TEST_ACTORS, VAL_ACTORS, TrainBatches, check_complete, decode_clips, find_clips, parse_actors
-from .calibrate import calibrate
-from .evaluate import classification_metrics, evaluate, format_report
+from .calibrate import calibrated_metrics, calibration_record, fit_temperature
+from .data import TEST_ACTORS, VAL_ACTORS, TrainBatches, check_complete, decode_clips, find_clips
+from .evaluate import classification_metrics, format_report
 from .model_card import write_model_card
 from .plots import plot_confusion, plot_curves
 
@@ -105,6 +106,13 @@ def speeds_of(perturb: float) -> tuple[float, ...]:
     return tuple(float(s) for s in np.round(np.linspace(1 - perturb, 1 + perturb, 5), 4)) if perturb else (1.0,)
 
 
+def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], generator: np.random.Generator) -> TrainBatches:
+    """The augmented training batches a config asks for."""
+    return TrainBatches(audio, labels, crop=int(cfg.crop_seconds * cfg.sample_rate), batch_size=cfg.batch_size,
+                        generator=generator, noise_prob=cfg.noise_prob, speeds=speeds_of(cfg.speed_perturb),
+                        sample_rate=cfg.sample_rate, mic_filter=cfg.mic_filter)
+
+
 def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothing, mixup: float = 0.0,
                     class_weight: torch.Tensor | None = None) -> dict:
     model.train()
@@ -151,10 +159,7 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
     set_seed(seed)  # member 0 draws exactly what a single-model run draws
     model = M5(M5Config(n_channel=cfg.n_channel, dropout=cfg.dropout, sample_rate=cfg.sample_rate)).to(device)
     window, hop = int(cfg.crop_seconds * cfg.sample_rate), int(cfg.hop_seconds * cfg.sample_rate)
-    batches = TrainBatches(*subset["train"], crop=window, batch_size=cfg.batch_size,
-                           generator=np.random.default_rng(seed), noise_prob=cfg.noise_prob,
-                           speeds=speeds_of(cfg.speed_perturb), sample_rate=cfg.sample_rate,
-                           mic_filter=cfg.mic_filter)
+    batches = train_batches(cfg, *subset["train"], generator=np.random.default_rng(seed))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * len(batches))
 
@@ -185,44 +190,61 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
     return model, best, log
 
 
-def run(cfg: TrainConfig, command: str = "") -> dict:
-    t0 = time.time()
-    set_seed(cfg.seed)  # before any object with parameters exists
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    out = Path(cfg.out)
-    run_dir = out / "run"
-    run_dir.mkdir(parents=True, exist_ok=True)
-
+def resolve_split(cfg: TrainConfig) -> dict[str, list[int]]:
+    """{"train", "val", "test"}: actor ids, disjoint; training defaults to every other actor."""
     test_actors, val_actors = parse_actors(cfg.test_actors), parse_actors(cfg.val_actors)
-    parse_speeds(cfg.test_time_speeds)  # a bad value fails now, not after the training
     if set(val_actors) & set(test_actors):
         raise ValueError("Validation and test actors overlap.")
     train_actors = parse_actors(cfg.train_actors) if cfg.train_actors else tuple(
-        a for a in range(1, 25) if a not in val_actors + test_actors
+        a for a in range(1, N_ACTORS + 1) if a not in val_actors + test_actors
     )
     if set(train_actors) & set(val_actors + test_actors):
         raise ValueError("Training actors overlap validation or test actors.")
     if set(test_actors) != set(TEST_ACTORS) or set(val_actors) != set(VAL_ACTORS):
-        print(f"note: non-default split (test {test_actors}, val {val_actors})", file=sys.stderr)
-    split = {"train": list(train_actors), "val": list(val_actors), "test": list(test_actors)}
+        print(f"note: non-default split (test {format_actors(test_actors)}, val {format_actors(val_actors)})", file=sys.stderr)
+    return {"train": list(train_actors), "val": list(val_actors), "test": list(test_actors)}
+
+
+def write_run_record(run_dir: Path, cfg: TrainConfig, command: str, split: dict) -> None:
+    """The exact config, command line and split, written before any training (minGPT's habit)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
     (run_dir / "args.txt").write_text(command + "\n")
     (run_dir / "split.json").write_text(json.dumps(split) + "\n")
 
-    clips = find_clips(cfg.data, train_actors + val_actors + test_actors)
-    check_complete(clips, train_actors + val_actors + test_actors)
-    audio = decode_clips(clips, cfg.sample_rate, cfg.cache or None)
-    pre = preprocessing_of(cfg)
-    audio = [preprocess(a, pre) for a in audio]
-    subset = {
-        name: ([a for a, c in zip(audio, clips) if c.actor in actors], [c.label for c in clips if c.actor in actors])
-        for name, actors in (("train", train_actors), ("val", val_actors), ("test", test_actors))
-    }
-    print(f"clips: train {len(subset['train'][0])}, val {len(subset['val'][0])}, test {len(subset['test'][0])}; device {device}")
 
+def load_split(cfg: TrainConfig, split: dict) -> dict[str, tuple[list[np.ndarray], list[int]]]:
+    """{"train"|"val"|"test": (clips as the front end returns them, labels)}, decoded once (cached)."""
+    actors = tuple(split["train"] + split["val"] + split["test"])
+    clips = find_clips(cfg.data, actors)
+    check_complete(clips, actors)
+    audio = decode_clips(clips, cfg.sample_rate, cfg.cache or None)
+    return {
+        name: ([a for a, c in zip(audio, clips) if c.actor in split[name]], [c.label for c in clips if c.actor in split[name]])
+        for name in ("train", "val", "test")
+    }
+
+
+def describe_training(cfg: TrainConfig) -> dict:
+    """The augmentation and optimisation of a run, in the run's own terms: recorded
+    in config.json, from which the model card describes them."""
+    augmentation = train_batches(cfg, [], [], generator=np.random.default_rng(0)).describe()
+    if cfg.mixup:
+        augmentation.append({"kind": "mixup", "alpha": cfg.mixup,
+                             "description": f"mixup of standardised crops (Beta({cfg.mixup:g}, {cfg.mixup:g}))"})
+    loss = f"label smoothing {cfg.label_smoothing:g}" + (", class-weighted loss" if cfg.class_weight else "")
+    optimisation = (f"AdamW (weight decay {cfg.weight_decay:g}) with a one-cycle schedule peaking at lr {cfg.lr:g}, "
+                    f"batches of {cfg.batch_size}, {loss}, {cfg.epochs} epochs")
+    return {"augmentation": augmentation, "optimisation": optimisation}
+
+
+def train_members(cfg: TrainConfig, data: dict, device, run_dir: Path, t0: float) -> tuple[M5 | M5Ensemble, list, list]:
+    """Train cfg.ensemble M5s from seeds seed, seed+1, ...; returns (one model -- an
+    M5Ensemble when there are several -- each member at its best validation UAR,
+    their best log rows, their per-epoch logs)."""
+    pre = preprocessing_of(cfg)
+    # What the model hears: preprocessed once here, as the recognizer does at serving.
+    subset = {name: ([preprocess(a, pre) for a in audio], labels) for name, (audio, labels) in data.items() if name != "test"}
     members, bests, logs = [], [], []
     with open(run_dir / "log.jsonl", "w") as log_file:
         for member in range(cfg.ensemble):
@@ -231,49 +253,104 @@ def run(cfg: TrainConfig, command: str = "") -> dict:
             bests.append(best)
             logs.append(log)
     if cfg.ensemble == 1:
-        model = members[0]
-    else:
-        model = M5Ensemble(members[0].config, cfg.ensemble).to(device)
-        for target, member in zip(model.members, members):
-            target.load_state_dict(member.state_dict())
-    best = {"epoch": [b["epoch"] for b in bests] if cfg.ensemble > 1 else bests[0]["epoch"]}
-    train_seconds = time.time() - t0
-    save_checkpoint(
-        model,
-        out,
-        {
-            "preprocessing": pre,
-            "training": {
-                "command": command,
-                "config": asdict(cfg),
-                "split": split,
-                "selected_by": "best validation UAR" + (" (per member)" if cfg.ensemble > 1 else ""),
-                "best_epoch": best["epoch"],
-                "train_seconds": round(train_seconds, 1),
-                "device": str(device),
-                "torch": torch.__version__,
-                "threads": torch.get_num_threads(),
-                "python": platform.python_version(),
-            },
-            "license": "CC BY-NC-SA 4.0: trained on RAVDESS (Livingstone & Russo 2018)",
-        },
-    )
+        return members[0], bests, logs
+    ensemble = M5Ensemble(members[0].config, cfg.ensemble).to(device)
+    for target, member in zip(ensemble.members, members):
+        target.load_state_dict(member.state_dict())
+    return ensemble, bests, logs
 
-    # The temperature is fitted on the validation actors; the test actors are
-    # heard exactly once, through the path the app uses.
-    test_metrics = calibrate(out, *subset["val"], *subset["test"], device=str(device))
-    val_metrics = evaluate(EmotionRecognizer.load(out, device=str(device)), *subset["val"])
-    test_metrics["actors"], val_metrics["actors"] = split["test"], split["val"]
-    metrics = {"test": test_metrics, "val": val_metrics, "best_epoch": best["epoch"], "train_seconds": round(train_seconds, 1)}
+
+def checkpoint_metadata(cfg: TrainConfig, command: str, split: dict, bests: list, train_seconds: float, device) -> dict:
+    """config.json beyond what save_checkpoint fills in: preprocessing and the training record."""
+    return {
+        "preprocessing": preprocessing_of(cfg),
+        "training": {
+            "command": command,
+            "config": asdict(cfg),
+            "corpora": ["ravdess"],
+            "split": split,
+            "selected_by": "best validation UAR" + (" (per member)" if cfg.ensemble > 1 else ""),
+            "best_epoch": [b["epoch"] for b in bests] if cfg.ensemble > 1 else bests[0]["epoch"],
+            **describe_training(cfg),
+            "train_seconds": round(train_seconds, 1),
+            "device": str(device),
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "python": platform.python_version(),
+        },
+        "license": "CC BY-NC-SA 4.0: trained on RAVDESS (Livingstone & Russo 2018)",
+    }
+
+
+def calibrate_and_save(model, metadata: dict, data: dict, out: Path, device) -> dict:
+    """Fit the temperature on the validation actors' logits (in memory), save the
+    checkpoint once, then hear the test actors exactly once, through the loading
+    path the app uses. Returns {"test", "val"} metrics, both calibrated."""
+    in_memory = EmotionRecognizer(model, {**metadata, "labels": list(EMOTIONS)}, device)
+    val_logits = in_memory.logits(data["val"][0], temperature=1.0)
+    record = calibration_record(fit_temperature(val_logits, data["val"][1]))
+    save_checkpoint(model, out, {**metadata, "calibration": record})
+    served = EmotionRecognizer.load(out, device=str(device))
+    test_logits = served.logits(data["test"][0], temperature=1.0)
+    val, test = calibrated_metrics(record, val_logits, data["val"][1], test_logits, data["test"][1])
+    split = metadata["training"]["split"]
+    test["actors"], val["actors"] = split["test"], split["val"]
+    return {"test": test, "val": val}
+
+
+def write_reports(cfg: TrainConfig, out: Path, metrics: dict, logs: list) -> None:
+    """metrics.json, the curves, the test confusion matrix and the model card."""
+    run_dir = out / "run"
     update_config(out, metrics=metrics)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     plot_curves(logs, run_dir / "curves.png")
-    plot_confusion(test_metrics["confusion"], EMOTIONS, run_dir / "confusion_test.png",
-                   f"Test actors {cfg.test_actors}: accuracy {test_metrics['accuracy']:.1%}, UAR {test_metrics['uar']:.1%}")
+    test = metrics["test"]
+    plot_confusion(test["confusion"], EMOTIONS, run_dir / "confusion_test.png",
+                   f"Test actors {format_actors(test['actors'])}: accuracy {test['accuracy']:.1%}, UAR {test['uar']:.1%}")
     write_model_card(out)
-    print(format_report(test_metrics, f"\nTest actors {cfg.test_actors} (never seen in training):"))
+
+
+def run(cfg: TrainConfig, command: str = "") -> dict:
+    """One training run, stage by stage; returns the metrics also written to config.json."""
+    t0 = time.time()
+    set_seed(cfg.seed)  # before any object with parameters exists
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    out = Path(cfg.out)
+    parse_speeds(cfg.test_time_speeds)  # a bad value fails now, not after the training
+
+    split = resolve_split(cfg)
+    write_run_record(out / "run", cfg, command, split)
+    data = load_split(cfg, split)
+    print(f"clips: {', '.join(f'{k} {len(v[0])}' for k, v in data.items())}; device {device}")
+    model, bests, logs = train_members(cfg, data, device, out / "run", t0)
+    metadata = checkpoint_metadata(cfg, command, split, bests, time.time() - t0, device)
+    metrics = {**calibrate_and_save(model, metadata, data, out, device),
+               "best_epoch": metadata["training"]["best_epoch"], "train_seconds": metadata["training"]["train_seconds"]}
+    write_reports(cfg, out, metrics, logs)
+    print(format_report(metrics["test"], f"\nTest actors {format_actors(split['test'])} (never seen in training):"))
     print(f"wrote {out}/ in {time.time() - t0:.0f} s")
     return metrics
+
+
+def add_config_flags(parser) -> None:
+    """Every TrainConfig field as a flag (--n-channel 64, --trim/--no-trim, ...), its default shown."""
+    import argparse
+
+    for f in fields(TrainConfig):
+        flag = f"--{f.name.replace('_', '-')}"
+        if f.type in ("bool", bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            kind = {"int": int, "float": float, "str": str}[f.type if isinstance(f.type, str) else f.type.__name__]
+            parser.add_argument(flag, type=kind, default=f.default, help="default: %(default)r")
+
+
+def config_from(namespace) -> TrainConfig:
+    """The TrainConfig in parsed arguments that may hold other flags too."""
+    return TrainConfig(**{f.name: getattr(namespace, f.name) for f in fields(TrainConfig)})
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
@@ -281,13 +358,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.splitlines()[0])
-    for f in fields(TrainConfig):
-        if f.type in ("bool", bool):
-            parser.add_argument(f"--{f.name.replace('_', '-')}", action=argparse.BooleanOptionalAction, default=f.default)
-        else:
-            kind = {"int": int, "float": float, "str": str}[f.type if isinstance(f.type, str) else f.type.__name__]
-            parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default, help=f"default: {f.default!r}")
-    return TrainConfig(**vars(parser.parse_args(argv)))
+    add_config_flags(parser)
+    return config_from(parser.parse_args(argv))
 
 
 def main(argv: list[str] | None = None) -> int:

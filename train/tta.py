@@ -58,12 +58,7 @@ def key(speed: float, hop: float | None) -> str:
 
 def per_speed_logits(rec: EmotionRecognizer, audio: list[np.ndarray], passes) -> dict[str, torch.Tensor]:
     """{key(speed, hop): (B, C) raw logits}: the library's path with one speed, T = 1."""
-    rec.temperature, out, own_hop = 1.0, {}, rec.hop
-    for s, hop in passes:
-        rec.speeds, rec.hop = (s,), own_hop if hop is None else int(round(hop * rec.sample_rate))
-        out[key(s, hop)] = torch.cat([rec.logits(audio[i : i + 64]) for i in range(0, len(audio), 64)])
-    rec.hop = own_hop
-    return out
+    return {key(s, hop): rec.logits(audio, speeds=(s,), hop_seconds=hop, temperature=1.0) for s, hop in passes}
 
 
 def cached_logits(folder: Path, rec: EmotionRecognizer, part: dict, passes) -> dict:
