@@ -63,8 +63,11 @@ def main() -> None:
 
     busy = busy_processes()
     sys.path.insert(0, str(ROOT))
-    print("cold start (fresh python: import app = torch + gradio + model load + UI) ...", flush=True)
-    cold_app = cold_start("import app", args.cold_repeats)
+    print("cold start (fresh python: import app = torch + gradio, then model load + UI) ...", flush=True)
+    cold_app = cold_start(
+        "import os, app, emotion; app.create_demo(emotion.EmotionRecognizer.load(os.environ.get('EMOTION_WEIGHTS', 'weights')))",
+        args.cold_repeats,
+    )
     cold_lib = cold_start(
         "import os, emotion; emotion.EmotionRecognizer.load(os.environ.get('EMOTION_WEIGHTS', 'weights'))",
         args.cold_repeats,
@@ -75,10 +78,13 @@ def main() -> None:
     from gradio.processing_utils import encode_plot_to_base64
 
     import app
-    from emotion import to_mono_float32, trim_silence
+    from emotion import EmotionRecognizer, to_mono_float32, trim_silence
     from emotion.display import trim_figure
     from emotion.inference import clip_windows
 
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // app.CONCURRENCY))  # as app.main() serves
+    handlers = app.EmotionDemo(EmotionRecognizer.load(os.environ.get("EMOTION_WEIGHTS", ROOT / "weights")))
+    recognizer, sample_rate = handlers.recognizer, handlers.recognizer.sample_rate
     audio, sr = sf.read(CLIP, dtype="int16")
     audio = np.pad(audio, (0, max(0, int(CLIP_SECONDS * sr) - len(audio))))[: int(CLIP_SECONDS * sr)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,13 +92,13 @@ def main() -> None:
         sf.write(clip, audio, sr, subtype="PCM_16")
 
         first = time.perf_counter()
-        app.predict(str(clip))
+        handlers.predict(str(clip))
         first = time.perf_counter() - first
 
         stages: dict[str, list[float]] = {k: [] for k in ("request", "decode", "resample", "trim", "model", "plot")}
         for _ in range(args.runs):
             start = time.perf_counter()
-            _, figure, _, _ = app.predict(str(clip))
+            _, figure, _, _ = handlers.predict(str(clip))
             encode_plot_to_base64(figure, "png")  # what gr.Plot does with the figure after the handler
             stages["request"].append(time.perf_counter() - start)
 
@@ -102,28 +108,28 @@ def main() -> None:
                 rate = f.samplerate
             stages["decode"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            x = to_mono_float32(raw, rate, app.SAMPLE_RATE)
+            x = to_mono_float32(raw, rate, sample_rate)
             stages["resample"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            span = trim_silence(x, top_db=app.DEFAULT_TOP_DB)[1]
+            span = trim_silence(x, top_db=handlers.default_top_db)[1]
             stages["trim"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            app.recognizer.probabilities(x)
+            recognizer.probabilities(x)
             stages["model"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            encode_plot_to_base64(trim_figure(x, app.SAMPLE_RATE, span), "png")
+            encode_plot_to_base64(trim_figure(x, sample_rate, span), "png")
             stages["plot"].append(time.perf_counter() - t)
 
-    n_windows = len(clip_windows(np.zeros(int(CLIP_SECONDS * app.SAMPLE_RATE), np.float32),
-                                 app.recognizer.window, app.recognizer.hop))
-    print(f"\n{CLIP_SECONDS:g} s clip ({sr} Hz WAV), {args.runs} runs, device {app.recognizer.device}, "
+    n_windows = len(clip_windows(np.zeros(int(CLIP_SECONDS * sample_rate), np.float32),
+                                 recognizer.window, recognizer.hop))
+    print(f"\n{CLIP_SECONDS:g} s clip ({sr} Hz WAV), {args.runs} runs, device {recognizer.device}, "
           f"torch threads {torch.get_num_threads()}, CPUs {os.cpu_count()}, "
-          f"model input {n_windows} windows of {app.recognizer.window / app.SAMPLE_RATE:g} s x {app.N_MODELS} M5s")
+          f"model input {n_windows} windows of {recognizer.window / sample_rate:g} s x {recognizer.config.get('ensemble_size', 1)} M5s")
     print(f"  request   {percentiles(stages['request'])}   (handler + PNG encoding, as served)")
     for name in ("decode", "resample", "trim", "model", "plot"):
         print(f"    {name:<9}{percentiles(stages[name])}")
     print(f"  first request after import: {first * 1000:.0f} ms (librosa import, torch first call; app.py warms up before serving)")
-    print(f"  cold start, python + import app:          median {np.median(cold_app):.2f} s of {len(cold_app)}")
+    print(f"  cold start, python + import app + page:   median {np.median(cold_app):.2f} s of {len(cold_app)}")
     print(f"  cold start, python + emotion + model load: median {np.median(cold_lib):.2f} s of {len(cold_lib)}")
     if busy:
         print("\nnote: other processes were running and share the CPU:")

@@ -25,11 +25,12 @@ import sys, time
 sys.path.insert(0, {root!r})
 def hwm():
     return [int(l.split()[1]) // 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')][0]
-import app
+import app, emotion
+handlers = app.EmotionDemo(emotion.EmotionRecognizer.load())
 print(f"after import + model load: peak RSS {{hwm()}} MB")
 if {analyse}:
     t = time.perf_counter()
-    labels, fig, truth, status = app.predict({path!r}, True, 30.0)
+    labels, fig, truth, status = handlers.predict({path!r}, True, 30.0)
     print(f"after analysing the file: peak RSS {{hwm()}} MB, {{time.perf_counter() - t:.1f}} s; " + status.splitlines()[0])
 """
 
