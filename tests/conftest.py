@@ -38,9 +38,28 @@ def ravdess() -> Path:
 
 @pytest.fixture(scope="session")
 def recognizer():
+    """The shipped weights on the default device: CUDA where there is one, as the app
+    loads them, so the suite checks the GPU path on a GPU machine. Assert on
+    recognizer.device_name, never on "CPU"."""
     from emotion import EmotionRecognizer
 
-    return EmotionRecognizer.load(WEIGHTS, device="cpu")
+    return EmotionRecognizer.load(WEIGHTS)
+
+
+@pytest.fixture(scope="session")
+def handlers(recognizer):
+    """The app's request handlers around the shipped model, built as app.py builds them."""
+    import app
+
+    return app.EmotionDemo(recognizer)
+
+
+@pytest.fixture(scope="session")
+def served_device() -> str:
+    """What a running `python app.py` reports as its model's device."""
+    from emotion import default_device, describe_device
+
+    return describe_device(default_device())
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +80,15 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def pytest_collection_modifyitems(items):
+    """Everything that starts a server, a browser, a subprocess or a training run is
+    `slow`: `pytest -m "not slow"` is the fast tier (library, model, handler, bad input)."""
+    slow_fixtures = {"app_url", "batched_app_url", "chromium_path", "trained"}
+    for item in items:
+        if slow_fixtures & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

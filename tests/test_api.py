@@ -24,7 +24,7 @@ def test_predict_endpoint_is_documented_with_one_required_input(client):
     assert [p["parameter_has_default"] for p in params] == [False, True, True]  # audio; trim, top_db
 
 
-def test_predict_an_example_clip(client, example_clips):
+def test_predict_an_example_clip(client, example_clips, served_device):
     from gradio_client import handle_file
 
     clip = example_clips[7]  # 03-01-08-02-01-01-24.flac: surprised, actor 24
@@ -37,7 +37,7 @@ def test_predict_an_example_clip(client, example_clips):
     assert plot["type"] == "matplotlib" and plot["plot"].startswith("data:image/png;base64,")
     # The upload kept its name through the API, so the ground truth is there.
     assert "surprised \u00b7 Sorprendido" in truth and "24 (female)" in truth
-    assert "Model ran on **CPU**" in status
+    assert f"Model ran on **{served_device}**" in status
 
 
 def test_bad_and_oversized_uploads_are_refused_and_the_app_keeps_serving(client, example_clips, tmp_path):

@@ -1,5 +1,6 @@
-"""The app's handler on real clips with the shipped model: every output, and every
-kind of bad input answered with a message instead of an exception."""
+"""The app's handlers on real clips with the shipped model: every output, the page
+built without side effects, and the About panel rendered from the weights' config.
+(Bad input, for the app as for every other layer, is tests/test_bad_input.py.)"""
 
 from __future__ import annotations
 
@@ -17,10 +18,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # gr.Warning out
 
 
 @pytest.fixture(scope="module")
-def app():
-    import app as module
-
-    return module
+def app(handlers):
+    return handlers
 
 
 def waveform_lines(figure, name):
@@ -42,7 +41,7 @@ def test_example_clip_gives_every_output(app, example_clips):
     assert sum(labels.values()) == pytest.approx(1.0, abs=1e-5)
     assert all(0.0 <= p <= 1.0 for p in labels.values())
     best = max(labels, key=labels.get)
-    assert best in status and "Model ran on **CPU**" in status and " ms" in status
+    assert best in status and f"Model ran on **{app.recognizer.device_name}**" in status and " ms" in status
     assert "48 kHz" in status  # the rate that arrived, read from the file
 
     # One figure, two panels: the original with the kept span shaded, the trimmed signal below.
@@ -57,7 +56,7 @@ def test_example_clip_gives_every_output(app, example_clips):
     kept = kept_span(figure)
     assert kept.get_x() == pytest.approx(start / 16000)
     assert kept.get_x() + kept.get_width() == pytest.approx(end / 16000)
-    assert f"removed {(len(audio) - len(trimmed)) / 16000:.2f} s" in figure._suptitle.get_text()
+    assert f"removed {(len(audio) - len(trimmed)) / 16000:.2f} s" in figure.get_suptitle()
     assert [t.get_text() for t in panel(figure, "trimmed")["xlabel"]] == ["time (s)"]
     ticks = [float(t.get_text()) for t in panel(figure, "trimmed")["tick"]]
     assert ticks[0] == 0 and len(ticks) >= 3 and ticks[-1] <= len(audio) / 16000
@@ -80,7 +79,7 @@ def test_model_hears_the_same_audio_whatever_the_trim_control_says(app, example_
         {k.split(" \u00b7 ")[0]: v for k, v in without.items()}
     )
     # Trimming off: nothing shaded away, the lower panel is the whole clip.
-    assert "Trimming off" in fig_off._suptitle.get_text()
+    assert "Trimming off" in fig_off.get_suptitle()
     assert len(waveform_lines(fig_off, "trimmed")) == len(waveform_lines(fig_off, "original"))
     # A stricter threshold keeps less.
     kept_20 = kept_span(fig_on)
@@ -91,7 +90,7 @@ def test_model_hears_the_same_audio_whatever_the_trim_control_says(app, example_
 
 def test_the_ui_says_what_the_model_hears(app):
     trims = app.recognizer.preprocessing["trim"]
-    assert ("**trimmed**" if trims else "**untrimmed**") in app.MODEL_INPUT_NOTE
+    assert ("**trimmed**" if trims else "**untrimmed**") in app.model_input_note()
 
 
 def test_non_ravdess_name_has_no_ground_truth(app, example_clips, tmp_path):
@@ -112,43 +111,60 @@ def test_long_clip_is_analysed_over_its_first_minute_with_a_note(app, example_cl
     assert waveform_lines(figure, "original")[:, 0].max() == pytest.approx(60.0, abs=0.1)
 
 
-def _bad(tmp_path, name, samples=None, text=None):
-    path = tmp_path / name
-    if text is not None:
-        path.write_text(text)
-    else:
-        sf.write(path, samples, 16000, subtype="FLOAT")
-    return str(path)
+def test_examples_ship_with_attribution():
+    import app as module
 
-
-@pytest.mark.parametrize(
-    "make, message",
-    [
-        (lambda tmp: None, "No audio yet"),
-        (lambda tmp: _bad(tmp, "notes.wav", text="this is not audio\n" * 50), "Could not read 'notes.wav' as audio"),
-        (lambda tmp: _bad(tmp, "silence.wav", np.zeros(3 * 16000, np.float32)), "silent (digital silence)"),
-        (lambda tmp: _bad(tmp, "hum.wav", np.full(3 * 16000, 1e-4, np.float32)), "silent (-80 dBFS)"),
-        (lambda tmp: _bad(tmp, "blip.wav", 0.3 * np.sin(np.arange(160, dtype=np.float32))), "too short (10 ms)"),
-    ],
-    ids=["nothing", "text-file-named-wav", "all-zero", "inaudible", "10-ms"],
-)
-def test_bad_input_gets_a_clear_message(app, tmp_path, make, message):
-    labels, figure, truth, status = app.predict(make(tmp_path), True, 30.0)
-    assert labels is None and figure is None and truth == ""
-    assert status.startswith("\u26a0") and message in status
-
-
-def test_examples_ship_with_attribution(app):
-    assert [p.name for p in app.EXAMPLES] == [p.name for p in EXAMPLE_CLIPS]
+    assert [p.name for p in module.EXAMPLES] == [p.name for p in EXAMPLE_CLIPS]
     for text in ("CC BY-NC-SA 4.0", "Livingstone", "Russo", "2018", "10.1371/journal.pone.0196391"):
-        assert text in app.ATTRIBUTION
+        assert text in module.ATTRIBUTION
 
 
-def test_about_reports_the_recorded_test_metrics(app):
-    test = app.recognizer.config["metrics"]["test"]
-    text = app.about()
+@pytest.mark.slow
+def test_importing_the_app_and_the_library_has_no_side_effects():
+    """In a fresh interpreter: importing loads no model and leaves torch's thread count alone."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    probe = (
+        "import torch; before = torch.get_num_threads(); import app, emotion, emotion.card, emotion.display\n"
+        "assert torch.get_num_threads() == before, (before, torch.get_num_threads())\n"
+        "assert not hasattr(app, 'recognizer') and not hasattr(app, 'demo')\n"
+        "print('ok', before)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("ok"), out.stderr[-2000:]
+
+
+def test_building_the_page_has_no_side_effects(recognizer):
+    """create_demo(recognizer) builds the Blocks, nothing more: no thread count changed, nothing launched."""
+    import torch
+
+    import app as module
+
+    threads = torch.get_num_threads()
+    demo = module.create_demo(recognizer)
+    assert torch.get_num_threads() == threads
+    api = demo.get_api_info()["named_endpoints"]
+    assert list(api) == ["/predict"] and [p["parameter_name"] for p in api["/predict"]["parameters"]] == ["audio_path", "trim", "top_db"]
+    assert demo.handlers.recognizer is recognizer
+
+
+def test_about_panel_is_rendered_from_the_config_by_the_model_card_code(recognizer):
+    from emotion.card import about
+
+    import app as module
+
+    config = recognizer.config
+    demo = module.create_demo(recognizer)
+    shown = [c.value for c in demo.blocks.values() if type(c).__name__ == "Markdown"]
+    assert about(config) in shown  # the panel is exactly the library's rendering, not a copy
+    test = config["metrics"]["test"]
+    text = about(config)
     assert f"{test['accuracy']:.1%}" in text and f"{test['uar']:.1%}" in text and "21\u201324" in text
-    assert app.CONFUSION_IMAGE.exists()
+    assert "1\u201316 train" in text and "17\u201320 validation" in text
+    assert (recognizer.folder / "run" / "confusion_test.png").exists()
 
 
 def test_batched_handler_answers_each_request_as_the_single_one_does(app, example_clips, tmp_path):

@@ -42,9 +42,9 @@ def open_page(playwright, chromium_path, url, extra_args=()):
     return browser, page
 
 
-def assert_prediction_and_plot(page):
+def assert_prediction_and_plot(page, device):
     page.get_by_text("Model ran on").wait_for(timeout=TIMEOUT_MS)
-    assert "CPU" in page.get_by_text("Model ran on").inner_text()
+    assert device in page.get_by_text("Model ran on").inner_text()
     label = page.locator(".output-class")  # the Label's heading: the most probable emotion
     label.wait_for(timeout=TIMEOUT_MS)
     assert "\u00b7" in label.inner_text()  # "angry · Enojado"
@@ -54,7 +54,7 @@ def assert_prediction_and_plot(page):
     assert box["width"] > 400 and box["height"] > 150
 
 
-def test_upload_an_example_clip(playwright, chromium_path, app_url, example_clips):
+def test_upload_an_example_clip(playwright, chromium_path, app_url, example_clips, served_device):
     clip = example_clips[5]  # 03-01-06-02-01-01-22.flac: fearful, actor 22
     browser, page = open_page(playwright, chromium_path, app_url)
     try:
@@ -62,7 +62,7 @@ def test_upload_an_example_clip(playwright, chromium_path, app_url, example_clip
         with page.expect_file_chooser() as chooser:
             page.get_by_text("Drop Audio Here").click()
         chooser.value.set_files(str(clip))
-        assert_prediction_and_plot(page)
+        assert_prediction_and_plot(page, served_device)
         truth = page.get_by_text("Ground truth from the file name")
         truth.wait_for(timeout=TIMEOUT_MS)
         assert page.get_by_text("22 (female)").is_visible()
@@ -84,7 +84,7 @@ def test_upload_an_example_clip(playwright, chromium_path, app_url, example_clip
         browser.close()
 
 
-def test_record_through_the_microphone(playwright, chromium_path, app_url, example_clips, tmp_path):
+def test_record_through_the_microphone(playwright, chromium_path, app_url, example_clips, tmp_path, served_device):
     # Chromium's fake capture device wants a WAV file; the clip is a test actor's, as a visitor would speak.
     audio, sr = sf.read(example_clips[2], dtype="int16")  # 03-01-03-02-01-01-23.flac: happy, actor 23
     wav = tmp_path / "voice.wav"
@@ -96,7 +96,7 @@ def test_record_through_the_microphone(playwright, chromium_path, app_url, examp
         page.get_by_role("button", name="Record", exact=True).click()
         page.wait_for_timeout(int(len(audio) / sr * 1000) + 1000)
         page.get_by_role("button", name="Stop").click()
-        assert_prediction_and_plot(page)
+        assert_prediction_and_plot(page, served_device)
         status = page.get_by_text("Model ran on").inner_text()  # "... 4.92 s analysed (input: 44.1 kHz ...)"
         seconds = float(status.split(" s analysed")[0].rsplit(" ", 1)[-1])
         assert seconds > len(audio) / sr  # the whole clip arrived

@@ -84,6 +84,34 @@ def test_a_folder_without_config_is_not_a_checkpoint(tmp_path):
         load_checkpoint(tmp_path)
 
 
+def test_a_newer_or_unversioned_checkpoint_format_is_refused_clearly(model, tmp_path):
+    save_checkpoint(model, tmp_path, {"preprocessing": PRE})
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["format_version"] == 1
+    (tmp_path / "config.json").write_text(json.dumps({**config, "format_version": 2}))
+    with pytest.raises(CheckpointError, match="format version 2, written by a newer .* reads up to version 1"):
+        load_checkpoint(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({k: v for k, v in config.items() if k != "format_version"}))
+    with pytest.raises(CheckpointError, match="no valid format_version"):
+        load_checkpoint(tmp_path)
+
+
+def test_logits_take_the_front_ends_output_and_preprocess_it_once(model, tmp_path, example_clips, monkeypatch):
+    """A trimming config trims each clip exactly once, whoever calls: serving, evaluation, calibration."""
+    import emotion.inference
+    from emotion.audio import load_audio, trim_silence
+
+    save_checkpoint(model, tmp_path, {"preprocessing": {**PRE, "trim": True, "trim_top_db": 30.0}})
+    rec = EmotionRecognizer.load(tmp_path, device="cpu")
+    clips = [load_audio(p) for p in example_clips[:3]]
+    calls = []
+    monkeypatch.setattr(emotion.inference, "trim_silence", lambda a, **kw: calls.append(len(a)) or trim_silence(a, **kw))
+    logits = rec.logits(clips)
+    assert calls == [len(c) for c in clips]  # once per clip, on the clip as decoded
+    expected = emotion.inference.clip_logits(rec.model, [trim_silence(c, top_db=30.0)[0] for c in clips], rec.window, rec.hop)
+    torch.testing.assert_close(logits, expected)
+
+
 def test_test_time_speeds_average_the_logits_of_each_speed(model, tmp_path, example_clips):
     from emotion.audio import load_audio
 
@@ -92,11 +120,9 @@ def test_test_time_speeds_average_the_logits_of_each_speed(model, tmp_path, exam
     assert rec.speeds == (0.9, 1.0, 1.1)
     clips = [load_audio(p) for p in example_clips[:2]]
     averaged = rec.logits(clips)
-    single = []
-    for speed in rec.speeds:
-        rec.speeds = (speed,)
-        single.append(rec.logits(clips))
+    single = [rec.logits(clips, speeds=(speed,)) for speed in rec.speeds]
     torch.testing.assert_close(averaged, torch.stack(single).mean(0))
+    assert rec.speeds == (0.9, 1.0, 1.1)  # asking for other speeds changed nothing on the shared recognizer
     assert not torch.allclose(single[0], single[1])  # the speeds really were different inputs
     plain = EmotionRecognizer.load(tmp_path, device="cpu")
     plain.config["preprocessing"].pop("test_time_speeds")

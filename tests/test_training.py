@@ -1,4 +1,5 @@
-"""A short real training run: loadable weights, a complete run record, determinism."""
+"""A short real training run: loadable weights, a complete run record, determinism.
+All `slow` (they train); the fast tier covers the library they build on."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotion import EmotionRecognizer
-from train.data import find_clips, parse_actors
+from emotion import EmotionRecognizer, parse_actors
+from train.data import find_clips
 from train.evaluate import main as evaluate_main
 from train.train import TrainConfig, run
+
+pytestmark = pytest.mark.slow
 
 
 def small_config(ravdess, tmp_path, out="w", **kw):
     base = dict(data=str(ravdess), out=str(tmp_path / out), cache=str(tmp_path / "cache"), train_actors="1-2",
-                val_actors="3", test_actors="21", epochs=2, n_channel=8, batch_size=16, ensemble=1)
+                val_actors="3", test_actors="21", epochs=2, n_channel=8, batch_size=16, ensemble=1, device="cpu")
     return TrainConfig(**{**base, **kw})
 
 
@@ -45,6 +48,9 @@ def test_short_run_writes_loadable_weights_and_a_run_record(trained):
     assert config["calibration"]["temperature"] > 0 and "ece_uncalibrated" in config["metrics"]["test"]
     card = (out / "README.md").read_text()  # the model card, written from config.json
     assert card.startswith("---\nlicense: cc-by-nc-sa-4.0") and f"{config['metrics']['test']['accuracy']:.1%}" in card
+    assert [a["kind"] for a in config["training"]["augmentation"]] == ["crop", "speed", "white_noise"]
+    assert config["training"]["augmentation"][0]["description"] in card and "label smoothing 0.1" in card
+    assert "Six-fold cross-validation" not in card  # the repository's records are of another recipe
     rec = EmotionRecognizer.load(out, device="cpu")
     assert rec.window == int(cfg.crop_seconds * 16000)
     assert rec.temperature == config["calibration"]["temperature"]
@@ -56,6 +62,21 @@ def test_evaluate_cli_reproduces_the_recorded_metrics(trained, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["confusion"] == metrics["test"]["confusion"]
     assert printed["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+    assert printed["nll"] == pytest.approx(metrics["test"]["nll"], rel=1e-5)  # the very same probabilities
+
+
+def test_a_trimming_run_records_metrics_of_clips_trimmed_once_as_served(ravdess, tmp_path, trained, capsys):
+    """With --trim, the recorded metrics must be those of serving (one trim), not of
+    clips trimmed twice (once by the run, again by the recognizer)."""
+    cfg, _ = trained
+    trimmed = small_config(ravdess, tmp_path, out="trim", cache=cfg.cache, epochs=1, trim=True, trim_top_db=20.0)
+    metrics = run(trimmed, command="test trim")
+    assert evaluate_main(["--weights", trimmed.out, "--data", cfg.data, "--actors", "21", "--cache", cfg.cache, "--json",
+                          "--device", "cpu"]) == 0
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed["nll"] == pytest.approx(metrics["test"]["nll"], rel=1e-5)
+    assert printed["ece"] == pytest.approx(metrics["test"]["ece"], rel=1e-5)
+    assert printed["confusion"] == metrics["test"]["confusion"]
     assert set(printed) >= {"accuracy", "uar", "n", "per_class", "confusion"}
 
 
@@ -113,29 +134,91 @@ def test_crossval_summary_collects_finished_folds_from_disk_and_refuses_mixed_re
     assert [m["fold"] for m in summary["folds"]] == [2, 5]
     assert summary["accuracy_mean"] == pytest.approx(test_metrics["accuracy"]) and summary["accuracy_sd"] == 0
     assert np.sum(summary["pooled"]["confusion"]) == 2 * test_metrics["n"]
+    assert summary["recipe"]["n_channel"] == 8 and "out" not in summary["recipe"]
     assert "| 5 | 17-20 | 13-16 |" in (tmp_path / "cv" / "crossval.md").read_text()
-
-    # The summary travels with the weights: recorded in config.json, rendered in the card.
-    from emotion.checkpoint import read_config
-    from train.model_card import main as card_main
-
-    shutil.copytree(cfg.out, tmp_path / "weights")
-    trimming = tmp_path / "trimming.json"
-    trimming.write_text(json.dumps([{"setting": "untrimmed", "val_uar": 0.5, "test_accuracy": 0.6, "test_uar": 0.55}]))
-    card_main(["--weights", str(tmp_path / "weights"), "--crossval", str(tmp_path / "cv" / "crossval.json"),
-               "--recipe", "A test recipe.", "--trimming", str(trimming)])
-    card = (tmp_path / "weights" / "README.md").read_text()
-    assert "## Six-fold cross-validation by actor" in card and "A test recipe." in card
-    assert f"| 5 | 17-20 | 13-16 | {test_metrics['accuracy']:.1%} |" in card
-    assert "| untrimmed | 50.0% | 60.0% | 55.0% |" in card and "hears the clip untrimmed" in card
-    assert read_config(tmp_path / "weights")["experiments"]["crossval"]["accuracy_mean"] == summary["accuracy_mean"]
-    EmotionRecognizer.load(tmp_path / "weights", device="cpu")  # still loads: the checksum covers the weights
 
     config_path = tmp_path / "cv" / "fold_5" / "run" / "config.json"
     config = json.loads(config_path.read_text())
     config_path.write_text(json.dumps({**config, "lr": config["lr"] * 2}))
     with pytest.raises(SystemExit, match="other settings \\(lr\\)"):
         finished_folds(tmp_path / "cv")
+
+
+def six_folds_of(run_dir: Path, out: Path, command: str) -> Path:
+    """A cross-validation 'run' whose six folds are all the given run (for the card's tables)."""
+    from train.crossval import write_summary
+
+    for k in range(1, 7):
+        shutil.copytree(run_dir, out / f"fold_{k}" / "run")
+    write_summary(out, command)
+    return out / "crossval.json"
+
+
+def test_experiment_records_survive_a_retrain_and_the_card_shows_them(ravdess, tmp_path, trained, monkeypatch):
+    """Cross-validation and trimming records live in experiments/ (a manifest and the
+    summaries), so `python -m train` rewriting config.json cannot erase them."""
+    from emotion.checkpoint import read_config
+    from train.model_card import main as card_main
+
+    cfg, _ = trained
+    records = tmp_path / "experiments" / "model_card.json"
+    cv_json = six_folds_of(Path(cfg.out) / "run", tmp_path / "runs" / "cv_T", "python -m train.crossval --n-channel 8")
+    trimming = tmp_path / "trimming.json"
+    trimming.write_text(json.dumps([{"setting": "untrimmed", "val_uar": 0.5, "test_accuracy": 0.6, "test_uar": 0.55}]))
+    weights = tmp_path / "weights"
+    shutil.copytree(cfg.out, weights)
+    card_main(["--weights", str(weights), "--records", str(records), "--crossval", str(cv_json), "--recipe", "A test recipe.",
+               "--trimming", str(trimming), "--alternative", str(cv_json), "Class-weighted loss."])
+    kept = json.loads(records.read_text())
+    assert kept["crossval"] == {"summary": "cv_T/crossval.json", "recipe": "A test recipe."}
+    assert (tmp_path / "experiments" / "cv_T" / "crossval.json").exists()  # copied out of the (ignored) runs/ folder
+    assert "experiments" not in read_config(weights)
+
+    def card_sections(card: str) -> None:
+        summary = json.loads(cv_json.read_text())
+        acc = f"{summary['accuracy_mean']:.1%}"
+        assert "## Six-fold cross-validation by actor" in card and "A test recipe." in card
+        assert f"| 5 | 17\u201320 | 13\u201316 | {summary['folds'][4]['accuracy']:.1%} |" in card
+        assert f"| Class-weighted loss. | {' / '.join([acc] * 6)} | {acc} |" in card
+        assert "| untrimmed | 50.0% | 60.0% | 55.0% |" in card and "hears the clip untrimmed" in card
+
+    card_sections((weights / "README.md").read_text())
+    EmotionRecognizer.load(weights, device="cpu")  # still loads: the checksum covers the weights
+
+    # Retrain the same recipe into the same folder: config.json is rewritten, the records stay.
+    import train.model_card
+
+    monkeypatch.setattr(train.model_card, "RECORDS", records)  # this test's records stand in for the repository's
+    run(small_config(ravdess, tmp_path, out="weights", cache=cfg.cache), command="python -m train (retrain)")
+    card_sections((weights / "README.md").read_text())
+
+
+def test_the_card_refuses_a_partial_cross_validation_as_an_alternative(tmp_path, trained):
+    from train.crossval import write_summary
+    from train.model_card import main as card_main
+
+    cfg, _ = trained
+    cv_json = six_folds_of(Path(cfg.out) / "run", tmp_path / "cv", "five folds")
+    shutil.rmtree(tmp_path / "cv" / "fold_3")
+    write_summary(tmp_path / "cv", "five folds")
+    with pytest.raises(SystemExit, match="needs all six"):
+        card_main(["--weights", cfg.out, "--records", str(tmp_path / "records.json"), "--alternative", str(cv_json), "Five."])
+    assert not (tmp_path / "records.json").exists()
+
+
+def test_crossval_flags_are_argparse_flags(capsys):
+    from train.crossval import main, parser
+
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    for flag in ("--folds", "--summarise", "--n-channel", "--class-weight", "--ensemble", "--data"):
+        assert flag in text
+    args = parser().parse_args(["--folds", "2,3", "--ensemble", "1"])
+    assert args.folds == "2,3" and args.ensemble == 1 and args.out == "runs/crossval"
+    with pytest.raises(SystemExit):
+        main(["--folds", "7"])
 
 
 def test_an_ensemble_run_saves_one_model_whose_logits_are_the_members_mean(ravdess, tmp_path, trained):
@@ -206,24 +289,3 @@ def test_test_time_speeds_change_serving_not_training(ravdess, tmp_path, trained
         run(small_config(ravdess, tmp_path, out="bad", cache=cfg.cache, test_time_speeds="0,1"))
 
 
-def test_model_card_lists_cross_validated_recipes_that_were_not_shipped(tmp_path, trained):
-    from train.crossval import write_summary
-    from train.model_card import main as card_main
-
-    cfg, _ = trained
-    for k in range(1, 7):
-        shutil.copytree(Path(cfg.out) / "run", tmp_path / "cv" / f"fold_{k}" / "run")
-    summary = write_summary(tmp_path / "cv", "python -m train.crossval --class-weight")
-    shutil.copytree(cfg.out, tmp_path / "weights")
-    cv_json = str(tmp_path / "cv" / "crossval.json")
-    card_main(["--weights", str(tmp_path / "weights"), "--crossval", cv_json, "--recipe", "Shipped.",
-               "--alternative", cv_json, "Class-weighted loss."])
-    card = (tmp_path / "weights" / "README.md").read_text()
-    acc = f"{summary['accuracy_mean']:.1%}"
-    assert "## Cross-validated and not shipped" in card
-    assert f"| Class-weighted loss. | {' / '.join([acc] * 6)} | {acc} |" in card
-    assert "the shipped recipe, as one model" in card and "trades calm\nfor neutral" in card  # the run was --class-weight
-    shutil.rmtree(tmp_path / "cv" / "fold_3")
-    write_summary(tmp_path / "cv", "five folds")
-    with pytest.raises(SystemExit, match="needs all six"):
-        card_main(["--weights", str(tmp_path / "weights"), "--alternative", cv_json, "Five folds only."])

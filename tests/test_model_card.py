@@ -1,0 +1,99 @@
+"""The model card and the About panel: rendered from config.json (and the experiment
+records), by one piece of code, honest about the split."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from conftest import WEIGHTS
+from emotion.card import about, limits, model_card, split_sentence
+from emotion.labels import format_actors, parse_actors
+
+
+@pytest.fixture(scope="module")
+def shipped_config():
+    return json.loads((WEIGHTS / "config.json").read_text())
+
+
+def cross_validation_fold(config):
+    """The shipped config as fold 2 of the cross-validation: train 1-4 and 13-20 (a gap), val 9-12, test 5-8."""
+    fold = copy.deepcopy(config)
+    fold["training"]["split"] = {"train": [1, 2, 3, 4, *range(13, 21)], "val": [9, 10, 11, 12], "test": [5, 6, 7, 8]}
+    fold["metrics"]["test"]["actors"] = [5, 6, 7, 8]
+    return fold
+
+
+def test_actor_ranges_parse_and_format_as_inverses():
+    assert parse_actors("1,3,5-7") == (1, 3, 5, 6, 7)
+    assert parse_actors("21\u201324") == (21, 22, 23, 24)
+    assert format_actors([1, 2, 3, 4, *range(13, 25)]) == "1\u20134, 13\u201324"
+    assert format_actors([17, 18, 19, 20]) == "17\u201320" and format_actors([21]) == "21"
+    assert format_actors([1, 2, 5]) == "1, 2, 5"
+    for ids in ([1, 2, 3, 4, *range(13, 25)], [5], [2, 4, 6, 7, 8, 9]):
+        assert parse_actors(format_actors(ids)) == tuple(ids)
+        assert parse_actors(format_actors(ids, dash="-")) == tuple(ids)
+    with pytest.raises(ValueError, match="between 1 and 24"):
+        parse_actors("20-25")
+    with pytest.raises(ValueError, match="such as"):
+        parse_actors("twenty")
+
+
+def test_card_and_about_describe_a_split_with_a_gap_as_it_is(shipped_config):
+    fold = cross_validation_fold(shipped_config)
+    for text in (model_card(fold), about(fold)):
+        assert "actors 1\u20134, 13\u201320 train, 9\u201312 validation" in text
+        assert "1\u201320 train" not in text and "1\u201324" not in text
+    card = model_card(fold)
+    assert "name: RAVDESS speech, actors 5\u20138 (unseen)" in card
+    assert "## Results on unseen actors 5\u20138 (240 clips)" in card
+
+
+def test_about_and_card_share_their_words(shipped_config):
+    """The page and the card are one rendering: the same split, score and limits."""
+    card, panel = model_card(shipped_config), about(shipped_config)
+    for shared in (split_sentence(shipped_config), limits(shipped_config)):
+        assert shared in card and shared in panel
+    test = shipped_config["metrics"]["test"]
+    assert f"{test['accuracy']:.1%}" in panel and f"{test['uar']:.1%}" in panel
+
+
+def test_limits_name_the_weakest_emotions_from_the_recorded_recall(shipped_config):
+    config = copy.deepcopy(shipped_config)
+    config["metrics"]["test"]["per_class"] = {e: 0.9 for e in config["labels"]} | {"fearful": 0.11, "calm": 0.22}
+    text = limits(config)
+    assert "fearful (11% recall), calm (22% recall)" in text
+
+
+def test_augmentation_is_described_from_the_run_record(shipped_config):
+    """No augmentation sentence is typed: it is what the training run recorded."""
+    config = copy.deepcopy(shipped_config)
+    augmentation = config["training"]["augmentation"]
+    assert [a["kind"] for a in augmentation] == ["crop", "speed", "white_noise"]
+    card = model_card(config)
+    for step in augmentation:
+        assert step["description"] in card
+    config["training"]["augmentation"] = [*augmentation, {"kind": "mixup", "alpha": 0.4, "description": "mixup (test)"}]
+    assert "mixup (test)" in model_card(config)
+
+
+def test_the_shipped_card_is_what_its_config_and_records_render(shipped_config):
+    """weights/README.md is generated: rendering it again changes nothing."""
+    from train.model_card import RECORDS, experiment_sections, load_records
+
+    rendered = model_card(shipped_config, experiment_sections(shipped_config, load_records(), RECORDS.parent))
+    assert (WEIGHTS / "README.md").read_text() == rendered
+    assert "## Six-fold cross-validation by actor" in rendered and "## Cross-validated and not shipped" in rendered
+    assert "experiments" not in shipped_config  # records live in experiments/, where a retrain cannot erase them
+
+
+def test_a_cross_validation_of_another_recipe_is_not_claimed(shipped_config):
+    from train.model_card import RECORDS, experiment_sections, load_records
+
+    other = copy.deepcopy(shipped_config)
+    other["training"]["config"]["n_channel"] = 128
+    sections = experiment_sections(other, load_records(), RECORDS.parent)
+    assert "Six-fold cross-validation" not in sections and "Cross-validated and not shipped" not in sections
+    assert "Silence trimming" in sections  # the trimming experiment is about the project, not one recipe
