@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test predict train evaluate benchmark system-deps clean
+.PHONY: run test test-fast predict train evaluate benchmark system-deps clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ system-deps:
 
 test: $(VENV)/.installed-dev system-deps
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
+
+# The fast tier (about 90 s): library, model, handler, bad input; no server, browser or training.
+test-fast: $(VENV)/.installed-dev
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -m "not slow"
 
 # Reproduce the shipped weights (about 45 minutes on 2 CPU cores) and evaluate them.
 RAVDESS ?= ../shared/ravdess

@@ -2,12 +2,14 @@
 
     python scripts/deploy_space.py USER/SPACE_NAME [--private] [--dry-run]
 
-Uses huggingface_hub (log in first with `huggingface-cli login` or set HF_TOKEN).
-It uploads exactly the files the Space needs -- app.py, emotion/, weights/,
-examples/, requirements.txt, packages.txt, README.md (whose front matter
-configures the Space) -- and nothing local (.venv, caches, test artifacts,
-training runs). upload_folder stores the binary files (weights, clips, PNGs)
-the way the Hub requires, which a plain `git push` without LFS would not.
+Uses huggingface_hub (log in first with `hf auth login` or set HF_TOKEN).
+It uploads exactly the files the Space reads -- app.py, the emotion library,
+the weights and their config, the confusion matrix the About panel shows, the
+example clips, requirements.txt, packages.txt and README.md (whose front
+matter configures the Space) -- and nothing else (no tests, training code,
+caches, model card or run logs; tests/test_deploy.py starts the app from
+exactly this list). upload_folder stores the binary files (weights, clips,
+PNGs) the way the Hub requires, which a plain `git push` without LFS would not.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPACE_FILES = [
-    "app.py", "README.md", "requirements.txt", "packages.txt", "LICENSE",
-    "emotion/*.py", "weights/*", "weights/run/*", "examples/*",
+    "app.py", "README.md", "requirements.txt", "packages.txt",
+    "emotion/*.py", "weights/model.safetensors", "weights/config.json", "weights/run/confusion_test.png",
+    "examples/*.flac",
 ]
 
 

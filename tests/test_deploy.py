@@ -4,21 +4,65 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from conftest import ROOT
 
 
-def test_space_upload_holds_the_app_weights_and_examples_only():
+def space_files() -> list[str]:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("deploy_space", ROOT / "scripts" / "deploy_space.py")
     deploy = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(deploy)
-    files = deploy.space_files()
-    for needed in ("app.py", "README.md", "requirements.txt", "packages.txt", "emotion/audio.py",
-                   "weights/model.safetensors", "weights/config.json", "examples/README.md"):
+    return deploy.space_files()
+
+
+def test_space_upload_holds_what_the_space_reads_and_nothing_else():
+    files = space_files()
+    for needed in ("app.py", "README.md", "requirements.txt", "packages.txt", "emotion/audio.py", "emotion/card.py",
+                   "weights/model.safetensors", "weights/config.json", "weights/run/confusion_test.png"):
         assert needed in files
     assert sum(f.startswith("examples/") and f.endswith(".flac") for f in files) == 8
-    assert not [f for f in files if f.startswith(("tests/", "train/", ".venv/", ".cache/", "test-artifacts/", ".git/"))]
+    assert not [f for f in files if f.startswith(("tests/", "train/", "scripts/", "docs/", "experiments/", ".venv/",
+                                                   ".cache/", "test-artifacts/", ".git/"))]
+    assert not {"weights/README.md", "weights/run/log.jsonl", "examples/README.md"} & set(files)
+
+
+@pytest.mark.slow
+def test_the_app_starts_and_answers_from_the_uploaded_files_alone(tmp_path):
+    """Copy exactly the upload list to an empty folder and build the page there: nothing is missing."""
+    import shutil
+    import subprocess
+    import sys
+
+    for f in space_files():
+        (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / f, tmp_path / f)
+    probe = (
+        "import app, emotion; rec = emotion.EmotionRecognizer.load(app.ROOT / 'weights')\n"
+        "demo = app.create_demo(rec); out = demo.handlers.predict(str(app.EXAMPLES[0]))\n"
+        "assert len(out[0]) == 8 and 'Model ran on' in out[3], out[3]\n"
+        "assert (app.ROOT / 'weights/run/confusion_test.png').exists() and str(app.ROOT) != " + repr(str(ROOT)) + "\n"
+        "print('ok', len(app.EXAMPLES))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                         env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
+    assert out.returncode == 0 and out.stdout.strip() == "ok 8", out.stderr[-3000:]
+
+
+def test_readme_figures_are_the_recorded_ones():
+    """The README's short results table copies three figures: they must be config.json's and the
+    cross-validation record's, so a retrain or a new record cannot leave the README behind."""
+    import json
+
+    config = json.loads((ROOT / "weights" / "config.json").read_text())
+    test = config["metrics"]["test"]
+    records = json.loads((ROOT / "experiments" / "model_card.json").read_text())
+    cv = json.loads((ROOT / "experiments" / records["crossval"]["summary"]).read_text())
+    readme = (ROOT / "README.md").read_text()
+    assert f"| **{test['accuracy']:.1%}** | {test['uar']:.1%} | {test['ece']:.1%} |" in readme
+    assert f"| {cv['accuracy_mean']:.1%} ± {cv['accuracy_sd']:.1%} | {cv['uar_mean']:.1%} |" in readme
 
 
 def test_readme_front_matter_configures_a_gradio_space_matching_requirements():
