@@ -55,12 +55,18 @@ DELETE_CACHE = (3600, 3600)  # (check every s, delete older than s)
 CSS = ".attribution { font-size: 0.85em; opacity: 0.8; }"
 NOTHING_RECORDED = "No audio yet: record with the microphone or upload a file, then press Analyse."
 
-ATTRIBUTION = (
-    "Example clips: RAVDESS, actors 21\u201324 (never heard in training). Livingstone SR, Russo FA (2018), "
-    "*The Ryerson Audio-Visual Database of Emotional Speech and Song (RAVDESS)*, PLoS ONE 13(5): e0196391, "
-    "[doi:10.1371/journal.pone.0196391](https://doi.org/10.1371/journal.pone.0196391). "
-    "Licensed [CC BY-NC-SA 4.0](https://creativecommons.org/licenses/by-nc-sa/4.0/)."
-)
+EXAMPLE_ACTORS = {try_parse_ravdess_name(p).actor for p in EXAMPLES}
+
+
+def attribution(test_actors: set[int]) -> str:
+    """Credit for the example clips (CC BY-NC-SA asks for it), and whether these weights heard their actors."""
+    unheard = " (never heard by this model in training)" if EXAMPLE_ACTORS <= test_actors else ""
+    return (
+        f"Example clips: RAVDESS, actors {format_actors(EXAMPLE_ACTORS)}{unheard}. Livingstone SR, Russo FA (2018), "
+        "*The Ryerson Audio-Visual Database of Emotional Speech and Song (RAVDESS)*, PLoS ONE 13(5): e0196391, "
+        "[doi:10.1371/journal.pone.0196391](https://doi.org/10.1371/journal.pone.0196391). "
+        "Licensed [CC BY-NC-SA 4.0](https://creativecommons.org/licenses/by-nc-sa/4.0/)."
+    )
 
 
 def bilingual(emotion: str) -> str:
@@ -241,7 +247,7 @@ def create_demo(recognizer: EmotionRecognizer, batch: int = 0) -> gr.Blocks:
                     label="Example clips (click one)",
                     cache_examples=False,  # they run through the same path as a visitor's clip
                 )
-                gr.Markdown(ATTRIBUTION, elem_classes=["attribution"])
+                gr.Markdown(attribution(demo_handlers.test_actors), elem_classes=["attribution"])
             with gr.Column(scale=6):
                 status = gr.Markdown("Record or upload a clip, or pick an example.")
                 label = gr.Label(num_top_classes=8, label="Emotion probabilities \u00b7 probabilidades")
