@@ -1,14 +1,182 @@
-"""The nEMO reader (both layouts) and the nEMO test speakers."""
+"""The generalisation benchmark's channels, which do what they say; the nEMO
+reader (both layouts) and the nEMO test speakers."""
 
 from __future__ import annotations
+
+import io
 
 import numpy as np
 import pytest
 import soundfile as sf
+from scipy.signal import welch
 
-from emotion.audio import load_audio
+from conftest import EXAMPLES
+from emotion.audio import SAMPLE_RATE, load_audio, trim_silence
 from emotion.labels import EMOTIONS
+from train.channels import (BENCHMARK_ROOMS, QUIET_PEAK_DBFS, SNRS_DB, Channel, benchmark_channels, channel_rng,
+                            g711_wav, gsm_wav, prepare_babble_talkers, room_impulse_response, webm_opus)
 from train.nemo import NEMO_CLASSES, NEMO_TEST_SPEAKERS, find_nemo_clips, split_test_speakers
+
+CLIP = EXAMPLES / "03-01-05-02-01-01-21.flac"  # angry, actor 21 (male): a test actor
+PLACEHOLDER_TALKERS = [np.ones(SAMPLE_RATE, np.float32)]  # only to list the babble channels' names
+CHANNELS = list(benchmark_channels(PLACEHOLDER_TALKERS))
+RANDOM_CHANNELS = [n for n in CHANNELS if n.split("_")[0] in ("laptop", "room", "babble", "pink", "brown", "hum")]
+NOISE_CHANNELS = [n for n in CHANNELS if n.endswith("dB")]
+
+
+@pytest.fixture(scope="module")
+def speech() -> np.ndarray:
+    return load_audio(CLIP)
+
+
+@pytest.fixture(scope="module")
+def babble_talkers(nemo):
+    """Babble material as the benchmark makes it: nEMO test speakers' clips (a share, for speed)."""
+    clips = find_nemo_clips(nemo, NEMO_TEST_SPEAKERS)[::12]
+    return prepare_babble_talkers([load_audio(c.path) for c in clips])
+
+
+@pytest.fixture
+def channel(request) -> Channel:
+    """The channel named by the test's parameter; babble ones need nEMO."""
+    name = request.param
+    talkers = request.getfixturevalue("babble_talkers") if name.startswith("babble") else None
+    return benchmark_channels(talkers)[name]
+
+
+def band_power(audio: np.ndarray, lo: float, hi: float) -> float:
+    f, p = welch(audio, fs=SAMPLE_RATE, nperseg=1024)
+    return float(p[(f >= lo) & (f < hi)].sum()) + 1e-20
+
+
+def db(x: float) -> float:
+    return 10 * np.log10(x)
+
+
+# --- every channel ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", CHANNELS, indirect=True)
+def test_channel_keeps_the_format_and_length_and_is_deterministic(channel, speech):
+    out = channel.apply(speech, channel_rng(channel.name, CLIP.stem))
+    assert out.dtype == np.float32 and out.ndim == 1 and len(out) == len(speech)
+    assert np.all(np.isfinite(out)) and np.abs(out).max() <= 1.0
+    assert np.abs(out - speech).max() > 1e-3  # it changed something
+    again = channel.apply(speech, channel_rng(channel.name, CLIP.stem))
+    np.testing.assert_array_equal(out, again)
+    if channel.name in RANDOM_CHANNELS:  # the seed is what fixes it
+        assert not np.array_equal(out, channel.apply(speech, channel_rng(channel.name, "another clip")))
+
+
+def test_channel_seeds_depend_on_channel_and_clip_only():
+    a = channel_rng("pink_10dB", "03-01-01-01-01-01-21").random(4)
+    np.testing.assert_array_equal(a, channel_rng("pink_10dB", "03-01-01-01-01-01-21").random(4))
+    assert not np.array_equal(a, channel_rng("pink_5dB", "03-01-01-01-01-01-21").random(4))
+    assert not np.array_equal(a, channel_rng("pink_10dB", "03-01-01-01-01-01-22").random(4))
+
+
+# --- each does what it claims -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["telephone_g711", "mobile_gsm"])
+def test_telephone_channels_keep_only_the_300_to_3400_hz_band(name, speech):
+    """Measured as a telephone line is: the gain for tones, at each tone's own
+    frequency (the codec's noise spreads over the whole band); then on speech."""
+    channel = benchmark_channels(None)[name]
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+
+    def gain_db(freq):
+        tone = (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+        return db(band_power(channel.apply(tone, None), freq - 40, freq + 40) / band_power(tone, freq - 40, freq + 40))
+
+    assert abs(gain_db(1000)) < 1.5 and abs(gain_db(3000)) < 1.5
+    assert gain_db(150) < -25 and gain_db(3800) < -25  # a male voice's fundamental; the top of an 8 kHz line
+    assert gain_db(5000) < -60  # beyond the 8 kHz line's Nyquist frequency: nothing
+    out = channel.apply(speech, channel_rng(name, CLIP.stem))
+    assert db(band_power(out, 4000, 8000) / band_power(out, 300, 3400)) < -60
+    assert db(band_power(speech, 4000, 8000) / band_power(speech, 300, 3400)) > -35  # the studio clip has plenty there
+
+
+def test_codecs_produce_the_files_they_claim(speech):
+    webm = webm_opus(speech)
+    assert webm[:4] == bytes.fromhex("1a45dfa3") and b"A_OPUS" in webm  # EBML (WebM) header, Opus track
+    for wav, subtype, kbit in ((g711_wav(speech), "ULAW", 64), (gsm_wav(speech), "GSM610", 13)):
+        info = sf.info(io.BytesIO(wav))
+        assert (info.samplerate, info.channels, info.subtype) == (8000, 1, subtype)
+        assert len(wav) * 8 / info.duration / 1000 == pytest.approx(kbit, rel=0.1)
+
+
+@pytest.mark.parametrize("channel", NOISE_CHANNELS, indirect=True)
+def test_background_noise_is_mixed_at_the_stated_snr(channel, speech):
+    """SNR measured from the output alone: the part of it that is the clean
+    clip (least squares), against the rest, over the clip's speech."""
+    out = channel.apply(speech, channel_rng(channel.name, CLIP.stem)).astype(np.float64)
+    gain = np.dot(out, speech) / np.dot(speech, speech)
+    _, (start, end) = trim_silence(speech)
+    noise = out[start:end] - gain * speech[start:end]
+    measured = db(np.mean((gain * speech[start:end]) ** 2) / np.mean(noise**2))
+    stated = float(channel.name.split("_")[1].removesuffix("dB"))
+    assert stated in SNRS_DB and measured == pytest.approx(stated, abs=1.0)
+
+
+def test_babble_is_speech_not_stationary_noise(babble_talkers, speech):
+    """Babble's level comes and goes with the voices in it; pink noise's does not."""
+    channels = benchmark_channels(babble_talkers)
+
+    def level_spread(name):  # sd of the 50 ms frame levels of the added noise, dB
+        out = channels[name].apply(speech, channel_rng(name, CLIP.stem)).astype(np.float64)
+        noise = out - np.dot(out, speech) / np.dot(speech, speech) * speech
+        frames = noise[: len(noise) // 800 * 800].reshape(-1, 800)
+        return np.std(10 * np.log10(np.mean(frames**2, axis=1)))
+
+    assert level_spread("babble_10dB") > 2 * level_spread("pink_10dB")
+
+
+def test_quiet_recording_peaks_at_minus_30_dbfs(speech):
+    out = benchmark_channels(None)["quiet"].apply(speech, None)
+    assert 20 * np.log10(np.abs(out).max()) == pytest.approx(QUIET_PEAK_DBFS, abs=0.05)
+    assert np.corrcoef(out, speech)[0, 1] > 0.999  # the same signal, only quieter
+    steps = out * 32768  # a 16-bit file: whole steps, about a thousand of them left at -30 dBFS
+    np.testing.assert_array_equal(steps, np.round(steps))
+    assert np.abs(steps).max() == round(32768 * 10 ** (QUIET_PEAK_DBFS / 20))
+
+
+def test_clipping_clips_everything_above_a_quarter_of_the_peak(speech):
+    out = benchmark_channels(None)["clipping"].apply(speech, None)
+    clipped = np.abs(out) >= 1.0
+    loud = np.abs(speech) >= np.abs(speech).max() * 10 ** (-12 / 20)
+    assert clipped.mean() > 0.01 and abs(clipped.mean() - loud.mean()) < 0.001
+
+
+def test_laptop_microphone_colours_the_voice_and_adds_room_noise(speech):
+    out = benchmark_channels(None)["laptop_mic"].apply(speech, channel_rng("laptop_mic", CLIP.stem))
+
+    def relative(x, lo, hi):  # dB relative to the 500-2000 Hz band
+        return db(band_power(x, lo, hi) / band_power(x, 500, 2000))
+
+    assert relative(out, 50, 150) < relative(speech, 50, 150) - 10  # the small capsule loses the bass
+    assert relative(out, 3000, 4000) > relative(speech, 3000, 4000) + 3  # the grille's presence peak
+    silence = slice(0, int(0.3 * SAMPLE_RATE))  # RAVDESS clips open with silence
+    assert np.sqrt(np.mean(out[silence] ** 2)) > 3 * np.sqrt(np.mean(speech[silence] ** 2))
+
+
+@pytest.mark.parametrize("name", list(BENCHMARK_ROOMS))
+def test_rooms_reverberate_as_designed(name, speech):
+    import pyroomacoustics as pra
+
+    room = BENCHMARK_ROOMS[name]
+    rir, direct = room_impulse_response(room, channel_rng(name, CLIP.stem))
+    # The image-source method decays a little slower than Sabine's formula predicts.
+    assert room.rt60 <= pra.experimental.measure_rt60(rir, fs=SAMPLE_RATE) <= 1.7 * room.rt60
+    assert np.abs(rir[direct - 2 : direct + 3]).max() > 0.5 * np.abs(rir[: direct + 3]).max()  # direct sound where computed
+    # The channel is the clip convolved with that very response, heard from the direct sound on.
+    out = benchmark_channels(None)[name].apply(speech, channel_rng(name, CLIP.stem))
+    expected = np.convolve(speech, rir)[direct : direct + len(speech)]
+    assert np.corrcoef(out, expected)[0, 1] > 0.999
+    assert np.corrcoef(out, speech)[0, 1] < 0.9  # and that is far from the dry clip
+
+
+# --- nEMO ---------------------------------------------------------------------------
 
 
 def test_nemo_reader_reads_the_flac_third(nemo):
