@@ -1,20 +1,26 @@
-"""The generalisation benchmark's channels, which do what they say; the nEMO
-reader (both layouts) and the nEMO test speakers."""
+"""The generalisation benchmark: channels that do what they say, the nEMO
+reader (both layouts), the test speakers, the scoring, and the command."""
 
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 from scipy.signal import welch
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, ROOT
 from emotion.audio import SAMPLE_RATE, load_audio, trim_silence
 from emotion.labels import EMOTIONS
 from train.channels import (BENCHMARK_ROOMS, QUIET_PEAK_DBFS, SNRS_DB, Channel, benchmark_channels, channel_rng,
                             g711_wav, gsm_wav, prepare_babble_talkers, room_impulse_response, webm_opus)
+from train.evaluate import classification_metrics
+from train.generalisation import apply_channel, corpus_metrics, render_table
 from train.nemo import NEMO_CLASSES, NEMO_TEST_SPEAKERS, find_nemo_clips, split_test_speakers
 
 CLIP = EXAMPLES / "03-01-05-02-01-01-21.flac"  # angry, actor 21 (male): a test actor
@@ -176,6 +182,23 @@ def test_rooms_reverberate_as_designed(name, speech):
     assert np.corrcoef(out, speech)[0, 1] < 0.9  # and that is far from the dry clip
 
 
+def test_channel_outputs_are_computed_once_and_cached(tmp_path, speech):
+    calls = []
+
+    def counting(audio, rng):
+        calls.append(1)
+        return (audio * rng.uniform(0.5, 1.0)).astype(np.float32)
+
+    channel, names, audio = Channel("gain", "a random gain", counting), ["a", "b"], [speech, speech[:8000]]
+    first = apply_channel(channel, names, audio, str(tmp_path))
+    second = apply_channel(channel, names, audio, str(tmp_path))
+    assert len(calls) == 2 and len(list(tmp_path.glob("channel-gain-*.npz"))) == 1
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    apply_channel(channel, names, [speech, speech[:4000]], str(tmp_path))  # other input: computed afresh
+    assert len(calls) == 4
+
+
 # --- nEMO ---------------------------------------------------------------------------
 
 
@@ -228,3 +251,51 @@ def test_nemo_test_speakers_are_one_female_one_male_and_kept_apart(nemo):
     assert {c.speaker for c in test} == set(NEMO_TEST_SPEAKERS)
     assert not {c.speaker for c in rest} & set(NEMO_TEST_SPEAKERS)
     assert len(rest) + len(test) == len(clips) and len(test) == 360  # 30 clips per emotion each
+
+
+# --- scoring and the report ------------------------------------------------------------
+
+
+def test_a_six_class_corpus_is_scored_over_its_own_classes():
+    neutral, calm, sad = EMOTIONS.index("neutral"), EMOTIONS.index("calm"), EMOTIONS.index("sad")
+    logits = torch.zeros(4, len(EMOTIONS))
+    logits[0, [calm, neutral]] = torch.tensor([3.0, 2.0])  # calm first, neutral best of the six: right
+    logits[1, [calm, sad]] = torch.tensor([3.0, 2.0])  # calm first, then sad: wrong
+    logits[2, neutral] = 1.0  # right either way
+    logits[3, sad] = 1.0  # right either way
+    m = corpus_metrics(logits, [neutral, neutral, neutral, sad], NEMO_CLASSES)
+    assert m["accuracy"] == 0.75 and m["accuracy_8way"] == 0.5 and m["answered_outside_classes"] == 0.5
+    assert m["per_class"] == {"neutral": pytest.approx(2 / 3), "sad": 1.0} and m["chance"] == pytest.approx(1 / 6)
+    assert m["confusion"][0][calm] == 0 and m["confusion_8way"][0][calm] == 2
+
+
+def test_the_table_has_a_row_per_condition():
+    m = classification_metrics([0, 1, 2], [0, 1, 1])
+    corpus = {**corpus_metrics(torch.eye(len(EMOTIONS))[[0, 2, 3]], [0, 2, 4], NEMO_CLASSES), "speakers": ["KD0"]}
+    result = {"benchmark": {"actors": [21, 22, 23, 24]}, "clean": m, "channels_detail": {"telephone_g711": m, "quiet": m},
+              "corpora_detail": {"nemo_test": corpus}}
+    table = render_table(result)
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [r.split(" | ")[0] for r in rows] == ["| condition", "| **clean** (RAVDESS actors 21–24)", "| telephone_g711", "| quiet",
+                                                "| corpus", "| nemo_test"]
+    assert "| +0.0 |" in table and "**66.7%** (16.7%)" in table
+
+
+@pytest.mark.slow
+def test_the_command_writes_the_benchmark_json(ravdess, nemo, tmp_path):
+    out = tmp_path / "g.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "train.generalisation", "--weights", str(ROOT / "weights"), "--data", str(ravdess),
+         "--nemo", str(nemo), "--limit", "8", "--channels", "telephone_g711,babble_10dB", "--device", "cpu",
+         "--cache", str(tmp_path / "cache"), "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    result = json.loads(out.read_text())
+    assert {"clean", "channels", "channels_detail", "corpora", "corpora_detail", "benchmark", "command"} <= set(result)
+    assert result["clean"]["n"] == 8 and set(result["clean"]["per_class"]) <= set(EMOTIONS)
+    assert list(result["channels"]) == ["telephone_g711", "babble_10dB"]
+    assert all(0 <= a <= 1 for a in result["channels"].values())
+    assert result["channels_detail"]["babble_10dB"]["n"] == 8
+    assert list(result["corpora"]) == ["nemo_test", "nemo_all"]
+    assert set(result["corpora_detail"]["nemo_test"]["speakers"]) <= set(NEMO_TEST_SPEAKERS)
+    assert "accuracy_8way" in result["corpora_detail"]["nemo_all"] and result["benchmark"]["limit"] == 8
+    assert "| telephone_g711 |" in proc.stdout and "| nemo_all |" in proc.stdout
