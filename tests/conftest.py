@@ -1,8 +1,9 @@
-"""Shared fixtures: the repository's real example clips, the shipped model, RAVDESS.
+"""Shared fixtures: the repository's real example clips, the shipped model, RAVDESS, nEMO.
 
 Tests that need the full data set look for it in $RAVDESS_DIR or ../shared/ravdess
-beside the checkout. A user without it sees those tests skipped; in CI
-(CI=true) a missing data set is an error, so CI can never pass by skipping.
+beside the checkout (nEMO: $NEMO_DIR or ../shared/nemo). A user without it sees
+those tests skipped; in CI (CI=true) a missing data set is an error, so CI can
+never pass by skipping.
 """
 
 from __future__ import annotations
@@ -33,6 +34,21 @@ def ravdess() -> Path:
         if os.environ.get("CI"):
             pytest.fail("RAVDESS not found: CI must have ../shared/ravdess (or $RAVDESS_DIR)")
         pytest.skip("RAVDESS not found: set RAVDESS_DIR or put it at ../shared/ravdess")
+    return path
+
+
+def nemo_dir() -> Path | None:
+    candidate = Path(os.environ.get("NEMO_DIR", ROOT.parent / "shared" / "nemo"))
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def nemo() -> Path:
+    path = nemo_dir()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("nEMO not found: CI must have ../shared/nemo (or $NEMO_DIR)")
+        pytest.skip("nEMO not found: set NEMO_DIR or put it at ../shared/nemo")
     return path
 
 

@@ -66,8 +66,9 @@ def check_complete(clips: list[Clip], actors: tuple[int, ...]) -> None:
         raise RuntimeError(f"Expected {CLIPS_PER_ACTOR} speech clips per actor; found {detail}.")
 
 
-def decode_clips(clips: list[Clip], sample_rate: int, cache_dir: str | os.PathLike | None) -> list[np.ndarray]:
-    """Decode every clip with the shared front end, caching the result.
+def decode_clips(clips: list[Clip], sample_rate: int, cache_dir: str | os.PathLike | None, corpus: str = "ravdess") -> list[np.ndarray]:
+    """Decode every clip (anything with a `.path`) with the shared front end,
+    caching the result as CACHE_DIR/CORPUS-RATE-KEY.npz.
 
     The cache key covers the file names, sizes, the rate and CACHE_VERSION, so a
     changed data set or front end is decoded afresh.
@@ -75,7 +76,7 @@ def decode_clips(clips: list[Clip], sample_rate: int, cache_dir: str | os.PathLi
     key = hashlib.sha256(f"{CACHE_VERSION}|{sample_rate}".encode())
     for c in clips:
         key.update(f"|{Path(c.path).name}:{os.path.getsize(c.path)}".encode())
-    cache = Path(cache_dir) / f"ravdess-{sample_rate}-{key.hexdigest()[:16]}.npz" if cache_dir else None
+    cache = Path(cache_dir) / f"{corpus}-{sample_rate}-{key.hexdigest()[:16]}.npz" if cache_dir else None
     if cache is not None and cache.exists():
         with np.load(cache) as z:
             flat, offsets = z["audio"], z["offsets"]

@@ -1,0 +1,242 @@
+"""The generalisation benchmark: how one set of weights does beyond clean RAVDESS.
+
+    python -m train.generalisation --weights weights --data ../shared/ravdess --nemo ../shared/nemo [--json OUT.json]
+
+Three parts, each with accuracy, unweighted average recall (UAR) and the
+recall of every class (neutral first):
+
+- clean: the RAVDESS test actors 21-24, exactly as `python -m train.evaluate`
+  scores them;
+- channels: the same clips through each channel of train.channels (codecs,
+  telephone, laptop microphone, rooms, noise at 20/10/5 dB SNR, a quiet
+  recording, clipping), every random choice fixed by its BENCHMARK_SEED;
+- corpora: nEMO (Polish, 6 of our 8 emotions). `nemo_test` is its two test
+  speakers (train.nemo.NEMO_TEST_SPEAKERS), never trained on; `nemo_all` is
+  all nine, a fair baseline only for a model that saw no nEMO.
+
+Scoring an 8-class model on a 6-class corpus: the primary figure takes the
+most probable of the corpus's own 6 classes (chance 1/6), since a listener
+told "it is one of these six" would do the same; the unrestricted 8-way
+accuracy (calm and disgust count as errors) is recorded beside it, with how
+often calm or disgust was the answer.
+
+Every clip goes through the recognizer's public path, `EmotionRecognizer.logits`
+on the front end's output, as the app does. A channel's outputs are computed
+once per clip and cached in --cache, keyed by the input audio, the channel and
+the seed. --limit, --actors and --channels make a quick subset; the figures
+then describe only that subset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from emotion.inference import EmotionRecognizer
+from emotion.labels import EMOTIONS
+
+from .channels import (BENCHMARK_SEED, CHANNELS_VERSION, SNR_DEFINITION, Channel, benchmark_channels, channel_rng,
+                       prepare_babble_talkers)
+from .data import TEST_ACTORS, decode_clips, find_clips, parse_actors
+from .evaluate import classification_metrics, evaluate
+from .nemo import NEMO_CLASSES, NEMO_TEST_SPEAKERS, find_nemo_clips, split_test_speakers
+
+SCORING = ("corpora: argmax over the corpus's own classes (primary; chance 1/n_classes); "
+           "8-way argmax recorded as accuracy_8way")
+
+
+def limit_evenly(items: list, n: int | None) -> list:
+    """At most `n` of `items`, spread evenly over the list (sorted clips: every
+    actor and emotion keeps a share); all of them for n = None."""
+    if n is None or n >= len(items):
+        return list(items)
+    return [items[i] for i in np.unique(np.linspace(0, len(items) - 1, n).round().astype(int))]
+
+
+def batched_logits(recognizer: EmotionRecognizer, audio: list[np.ndarray], batch: int = 64) -> torch.Tensor:
+    """(B, n_classes) calibrated logits of clips (float32 at the recognizer's rate)."""
+    return torch.cat([recognizer.logits(audio[i : i + batch]) for i in range(0, len(audio), batch)])
+
+
+def corpus_metrics(logits: torch.Tensor, labels: list[int], classes: tuple[int, ...]) -> dict:
+    """Metrics of (B, 8) logits on a corpus labelled with `classes` only (indices
+    into EMOTIONS): classification_metrics of the argmax over those classes,
+    plus the unrestricted 8-way figures under *_8way."""
+    classes_t = torch.tensor(classes)
+    restricted = torch.full_like(logits, float("-inf"))
+    restricted[:, classes_t] = logits[:, classes_t]
+    probs = torch.softmax(restricted, dim=-1).numpy()  # (B, 8), zero outside `classes`
+    metrics = classification_metrics(labels, probs.argmax(1), probs)
+    eight_way = logits.argmax(1).numpy()
+    eight = classification_metrics(labels, eight_way)
+    metrics.update(
+        classes=[EMOTIONS[i] for i in classes],
+        chance=1 / len(classes),
+        accuracy_8way=eight["accuracy"],
+        uar_8way=eight["uar"],
+        per_class_8way=eight["per_class"],
+        confusion_8way=eight["confusion"],
+        answered_outside_classes=float(np.mean(~np.isin(eight_way, classes))) if len(eight_way) else 0.0,
+    )
+    return metrics
+
+
+def _digest(arrays: list[np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a, np.float32).tobytes())
+        h.update(b"|")
+    return h.hexdigest()
+
+
+def apply_channel(channel: Channel, names: list[str], audio: list[np.ndarray], cache_dir: str | None,
+                  material: str = "") -> list[np.ndarray]:
+    """`audio` (clips named `names`, e.g. file stems) through `channel`, each clip
+    with its own channel_rng. Cached as CACHE_DIR/channel-NAME-KEY.npz, the key
+    covering the input audio, the clip names, the channel, BENCHMARK_SEED,
+    CHANNELS_VERSION and `material` (a digest of the babble material)."""
+    key = hashlib.sha256(f"{CHANNELS_VERSION}|{BENCHMARK_SEED}|{channel.name}|{material}|{'|'.join(names)}|{_digest(audio)}".encode())
+    cache = Path(cache_dir) / f"channel-{channel.name}-{key.hexdigest()[:16]}.npz" if cache_dir else None
+    if cache is not None and cache.exists():
+        with np.load(cache) as z:
+            flat, offsets = z["audio"], z["offsets"]
+        return [flat[offsets[i] : offsets[i + 1]] for i in range(len(names))]
+
+    from tqdm import tqdm
+
+    out = [channel.apply(a, channel_rng(channel.name, n)) for n, a in
+           tqdm(list(zip(names, audio)), desc=channel.name, unit="clip", leave=False, disable=None)]
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez(tmp, audio=np.concatenate(out), offsets=np.cumsum([0] + [len(a) for a in out]))
+        tmp.replace(cache)
+    return out
+
+
+def _recalls(m: dict, key: str = "per_class") -> list[str]:
+    return [f"{m[key][e]:.0%}" if e in m[key] else "—" for e in EMOTIONS]
+
+
+def render_table(result: dict) -> str:
+    """The benchmark's figures as Markdown: RAVDESS clean and through each
+    channel (accuracy, its change from clean, UAR, recall per class), then the
+    corpora. For the printout and the model card."""
+    clean = result["clean"]
+    head = "| condition | n | accuracy | vs clean | UAR | " + " | ".join(EMOTIONS) + " |"
+    lines = [head, "|" + " --- |" * (5 + len(EMOTIONS))]
+    lines.append(f"| **clean** (RAVDESS actors {_span(result['benchmark']['actors'])}) | {clean['n']} | **{clean['accuracy']:.1%}** | "
+                 f"| {clean['uar']:.1%} | " + " | ".join(_recalls(clean)) + " |")
+    for name, m in result["channels_detail"].items():
+        lines.append(f"| {name} | {m['n']} | {m['accuracy']:.1%} | {100 * (m['accuracy'] - clean['accuracy']):+.1f} | "
+                     f"{m['uar']:.1%} | " + " | ".join(_recalls(m)) + " |")
+    lines += ["", "| corpus | speakers | n | accuracy (chance) | UAR | 8-way accuracy | answered calm/disgust | "
+              + " | ".join(EMOTIONS) + " |", "|" + " --- |" * (7 + len(EMOTIONS))]
+    for name, m in result["corpora_detail"].items():
+        lines.append(f"| {name} | {', '.join(m['speakers'])} | {m['n']} | **{m['accuracy']:.1%}** ({m['chance']:.1%}) | {m['uar']:.1%} | "
+                     f"{m['accuracy_8way']:.1%} | {m['answered_outside_classes']:.0%} | " + " | ".join(_recalls(m)) + " |")
+    return "\n".join(lines)
+
+
+def _span(actors: list[int]) -> str:
+    return f"{actors[0]}–{actors[-1]}" if actors == list(range(actors[0], actors[-1] + 1)) else ", ".join(map(str, actors))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m train.generalisation", description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", default="weights", help="weights folder (model.safetensors + config.json)")
+    parser.add_argument("--data", required=True, help="RAVDESS folder (.wav or .flac, any nesting)")
+    parser.add_argument("--nemo", required=True, help="nEMO folder: this project's third (MANIFEST.tsv) or a full download (data.tsv + samples/)")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument("--actors", default="21-24", help="RAVDESS actors (default: the test actors 21-24)")
+    parser.add_argument("--channels", default="", help="comma-separated channel names (default: all)")
+    parser.add_argument("--limit", type=int, default=None, help="at most N clips per clip set, spread evenly (a quick subset)")
+    parser.add_argument("--device", default=None, help="cpu, cuda (default: cuda when available)")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--cache", default=".cache", help="folder for decoded audio and channel outputs ('' disables)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    cache = args.cache or None
+
+    recognizer = EmotionRecognizer.load(args.weights, device=args.device)
+    sr = recognizer.sample_rate
+    actors = parse_actors(args.actors)
+    clips = limit_evenly(find_clips(args.data, actors), args.limit)
+    if not clips:
+        raise SystemExit(f"error: no RAVDESS speech clips of actors {args.actors} under {args.data}")
+    if not set(actors) <= set(TEST_ACTORS):
+        print(f"CAUTION: actors {args.actors} include actors used in training or validation", file=sys.stderr)
+    audio = decode_clips(clips, sr, cache)
+    labels = [c.label for c in clips]
+    names = [Path(c.path).stem for c in clips]
+
+    nemo_all = find_nemo_clips(args.nemo)
+    _, talkers = split_test_speakers(nemo_all)  # the babble material, whole whatever --limit says
+    corpora = {"nemo_test": limit_evenly(talkers, args.limit), "nemo_all": limit_evenly(nemo_all, args.limit)}
+    needed = sorted({c for part in (talkers, *corpora.values()) for c in part}, key=lambda c: c.path)
+    nemo_audio = dict(zip((c.path for c in needed), decode_clips(needed, sr, cache, corpus="nemo")))
+
+    suite = benchmark_channels(prepare_babble_talkers([nemo_audio[c.path] for c in talkers]))
+    chosen = [n.strip() for n in args.channels.split(",") if n.strip()] or list(suite)
+    unknown = [n for n in chosen if n not in suite]
+    if unknown:
+        raise SystemExit(f"error: unknown channel(s) {', '.join(unknown)}; the channels are {', '.join(suite)}")
+    material = _digest([nemo_audio[c.path] for c in talkers])
+
+    result = {
+        "command": "python -m train.generalisation " + " ".join(sys.argv[1:] if argv is None else argv),
+        "weights": str(args.weights),
+        "weights_sha256": recognizer.config.get("weights_sha256"),
+        "device": str(recognizer.device),
+        "threads": torch.get_num_threads(),
+        "benchmark": {
+            "seed": BENCHMARK_SEED,
+            "channels_version": CHANNELS_VERSION,
+            "actors": list(actors),
+            "limit": args.limit,
+            "nemo_test_speakers": list(NEMO_TEST_SPEAKERS),
+            "channels": {n: suite[n].simulates for n in chosen},
+            "snr": SNR_DEFINITION,
+            "babble_material": f"nEMO {', '.join(NEMO_TEST_SPEAKERS)}: {len(talkers)} clips",
+            "scoring": SCORING,
+        },
+    }
+    result["clean"] = evaluate(recognizer, audio, labels)
+    print(f"clean: accuracy {result['clean']['accuracy']:.1%}  UAR {result['clean']['uar']:.1%}", flush=True)
+
+    result["channels"], result["channels_detail"] = {}, {}
+    for name in chosen:
+        channel = suite[name]
+        heard = apply_channel(channel, names, audio, cache, material if channel.uses_babble else "")
+        m = evaluate(recognizer, heard, labels)
+        result["channels"][name], result["channels_detail"][name] = m["accuracy"], m
+        print(f"{name}: accuracy {m['accuracy']:.1%}  UAR {m['uar']:.1%}  neutral {m['per_class'].get('neutral', 0):.0%}", flush=True)
+
+    logits = dict(zip((c.path for c in needed), batched_logits(recognizer, [nemo_audio[c.path] for c in needed])))
+    result["corpora"], result["corpora_detail"] = {}, {}
+    for name, part in corpora.items():
+        m = corpus_metrics(torch.stack([logits[c.path] for c in part]), [c.label for c in part], NEMO_CLASSES)
+        m["speakers"] = sorted({c.speaker for c in part})
+        result["corpora"][name], result["corpora_detail"][name] = m["accuracy"], m
+        print(f"{name}: accuracy {m['accuracy']:.1%} (6 classes)  8-way {m['accuracy_8way']:.1%}", flush=True)
+
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    print()
+    print(render_table(result))
+    print(f"\n{result['seconds']:.0f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
