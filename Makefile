@@ -13,7 +13,11 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+$(VENV)/.installed-train: $(VENV)/.installed requirements-train.txt
+	$(PY) -m pip install -r requirements-train.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-train requirements-dev.txt
 	$(PY) -m pip install -r requirements-dev.txt
 	touch $@
 
@@ -35,10 +39,10 @@ test-fast: $(VENV)/.installed-dev
 
 # Reproduce the shipped weights (about 45 minutes on 2 CPU cores) and evaluate them.
 RAVDESS ?= ../shared/ravdess
-train: $(VENV)/.installed
+train: $(VENV)/.installed-train
 	$(PY) -m train --data $(RAVDESS) --out weights
 
-evaluate: $(VENV)/.installed
+evaluate: $(VENV)/.installed-train
 	$(PY) -m train.evaluate --weights weights --data $(RAVDESS) --actors 21-24
 
 clean:

@@ -197,7 +197,7 @@ def laptop_microphone(audio: np.ndarray, rng: np.random.Generator) -> np.ndarray
     fir = firwin2(257, freqs, gains, fs=SAMPLE_RATE)
     noisy = mix_at_snr(audio, powerlaw_psd_gaussian(1, len(audio), fmin=20 / SAMPLE_RATE, random_state=rng), LAPTOP_NOISE_SNR_DB)
     out = fftconvolve(noisy, fir, mode="same")
-    return _keep_peak(out, audio)
+    return keep_peak(out, audio)
 
 
 def room_impulse_response(room: Room, rng: np.random.Generator) -> tuple[np.ndarray, int]:
@@ -233,7 +233,7 @@ def reverberant_room(audio: np.ndarray, rng: np.random.Generator, room: Room) ->
 
     rir, direct = room_impulse_response(room, rng)
     wet = fftconvolve(audio, rir)[direct : direct + len(audio)]
-    return _keep_peak(pad_or_trim(wet, len(audio)), audio)
+    return keep_peak(pad_or_trim(wet, len(audio)), audio)
 
 
 def quiet_recording(audio: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -254,7 +254,7 @@ def clipping(audio: np.ndarray, rng: np.random.Generator | None = None) -> np.nd
     return np.clip(audio * (10 ** (CLIPPING_OVERDRIVE_DB / 20) / peak), -1.0, 1.0).astype(np.float32)
 
 
-def _keep_peak(out: np.ndarray, like: np.ndarray) -> np.ndarray:
+def keep_peak(out: np.ndarray, like: np.ndarray) -> np.ndarray:
     """`out` as float32 scaled to the peak of `like`: filters and rooms change
     the level; a recording chain's gain would set it back."""
     peak = float(np.abs(out).max())

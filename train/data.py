@@ -12,18 +12,48 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from emotion.audio import change_speed, load_audio, pad_or_trim
-from emotion.labels import RavdessNameError, parse_ravdess_name
+from emotion.labels import EMOTIONS, RavdessNameError, parse_ravdess_name
+
+from .nemo import NEMO_CLASSES
 
 AUDIO_EXTENSIONS = (".wav", ".flac")
 CLIPS_PER_ACTOR = 60  # speech, audio-only: 8 emotions x intensities x 2 statements x 2 repetitions
 TEST_ACTORS = (21, 22, 23, 24)  # fixed: never trained on, never used to select a model
 VAL_ACTORS = (17, 18, 19, 20)  # two male, two female; early stopping and model selection
+# The classes each corpus has labels for (nEMO has no calm and no disgust).
+CORPUS_CLASSES = {"ravdess": tuple(range(len(EMOTIONS))), "nemo": NEMO_CLASSES}
 CACHE_VERSION = 2  # bump when emotion.audio changes what load_audio returns (2: soxr resampling)
+
+
+class ClipSet(NamedTuple):
+    """Decoded clips of one part of a split (train, val or test), from one or more corpora."""
+
+    audio: list[np.ndarray]  # as the front end returns them: (N_i,) float32 at the model's rate
+    labels: list[int]  # indices into emotion.labels.EMOTIONS
+    corpora: list[str]  # the corpus of each clip: "ravdess" or "nemo"
+
+    def corpus_names(self) -> list[str]:
+        return [c for c in CORPUS_CLASSES if c in set(self.corpora)]
+
+    def of(self, corpus: str) -> "ClipSet":
+        idx = [i for i, c in enumerate(self.corpora) if c == corpus]
+        return ClipSet([self.audio[i] for i in idx], [self.labels[i] for i in idx], [corpus] * len(idx))
+
+    def class_masks(self) -> np.ndarray:
+        """(N, n_classes) bool: the classes each clip's corpus has labels for."""
+        masks = np.zeros((len(self.labels), len(EMOTIONS)), bool)
+        for i, corpus in enumerate(self.corpora):
+            masks[i, list(CORPUS_CLASSES[corpus])] = True
+        return masks
+
+    def __add__(self, other: "ClipSet") -> "ClipSet":
+        return ClipSet(self.audio + other.audio, self.labels + other.labels, self.corpora + other.corpora)
 
 
 @dataclass(frozen=True)
@@ -119,8 +149,23 @@ class TrainBatches:
         speeds: tuple[float, ...] = (1.0,),
         sample_rate: int = 16000,
         mic_filter: float = 0.0,
+        class_masks: np.ndarray | None = None,
+        variants: list[list[np.ndarray]] | None = None,
+        variant_prob: float = 0.0,
+        channel=None,
     ):
         self.audio, self.labels = audio, np.asarray(labels)
+        self.class_masks = class_masks  # (N, C) bool: yielded with each batch when given (masked loss)
+        # Other versions of each clip (new voices, codecs: train.augment), one of which
+        # replaces the clip in a crop with probability variant_prob.
+        self.variants, self.variant_prob = variants, variant_prob
+        # train.augment.ChannelSimulator parts (rooms, babble, probability), driven by this batcher's generator.
+        self.channel = None
+        if channel is not None:
+            from .augment import ChannelSimulator
+
+            rooms, babble, p = channel
+            self.channel = ChannelSimulator(generator, rooms, babble, p)
         self.crop, self.batch_size, self.rng = crop, batch_size, generator
         self.noise_prob, self.snr_db = noise_prob, snr_db
         self.speeds, self.sample_rate, self.mic_filter = speeds, sample_rate, mic_filter
@@ -144,7 +189,27 @@ class TrainBatches:
         if self.mic_filter:
             steps.append({"kind": "microphone_filter", "probability": self.mic_filter,
                           "description": f"a random microphone-like filter on {self.mic_filter:.0%} of batches"})
+        if self.variants is not None:
+            steps.append({"kind": "variants", "probability": self.variant_prob, "per_clip": len(self.variants[0]) if self.variants else 0,
+                          "description": f"{self.variant_prob:.0%} of crops taken from a resynthesised version of the clip "
+                                         "(new voices: formants and pitch moved with Praat; or a codec)"})
+        if self.channel is not None:
+            steps.append({"kind": "channels", "probability": self.channel.p,
+                          "description": f"{self.channel.p:.0%} of crops through simulated rooms, band limits, pink, brown, "
+                                         "hum or babble noise and level changes (training rooms and seeds, not the benchmark's)"})
         return steps
+
+    def _source(self, j: int) -> np.ndarray:
+        """Clip j, or with probability variant_prob one of its variants (no draw without variants)."""
+        if self.variants is None or self.rng.random() >= self.variant_prob:
+            return self.audio[j]
+        versions = self.variants[j]
+        return versions[int(self.rng.integers(len(versions)))]
+
+    def _finish(self, x: np.ndarray) -> np.ndarray:
+        """White noise, then the channel simulator when there is one."""
+        x = self._add_noise(x)
+        return self.channel(x) if self.channel is not None else x
 
     def _crop(self, a: np.ndarray, length: int) -> np.ndarray:
         if len(a) > length:
@@ -187,14 +252,17 @@ class TrainBatches:
             # microphone filter).
             speed = float(self.rng.choice(self.speeds)) if len(self.speeds) > 1 else 1.0
             if speed == 1.0 and not self.mic_filter:
-                x = np.stack([self._add_noise(self._crop(self.audio[j], self.crop)) for j in idx])  # (B, crop)
+                x = np.stack([self._finish(self._crop(self._source(j), self.crop)) for j in idx])  # (B, crop)
             else:
                 # Playing `speed` times faster: read crop*speed samples, resample them to crop.
                 length = int(round(self.crop * speed))
-                x = torch.from_numpy(np.stack([self._crop(self.audio[j], length) for j in idx]))  # (B, length)
+                x = torch.from_numpy(np.stack([self._crop(self._source(j), length) for j in idx]))  # (B, length)
                 if speed != 1.0:
                     x = pad_or_trim(change_speed(x, speed, self.sample_rate), self.crop)
                 if self.mic_filter:
                     x = self._mic_filter(x)
-                x = np.stack([self._add_noise(row) for row in x.numpy()])  # (B, crop)
-            yield torch.from_numpy(x), torch.from_numpy(self.labels[idx])
+                x = np.stack([self._finish(row) for row in x.numpy()])  # (B, crop)
+            if self.class_masks is None:
+                yield torch.from_numpy(x), torch.from_numpy(self.labels[idx])
+            else:
+                yield torch.from_numpy(x), torch.from_numpy(self.labels[idx]), torch.from_numpy(self.class_masks[idx])

@@ -50,6 +50,29 @@ def classification_metrics(y_true, y_pred, probs=None, n_bins: int = 15) -> dict
     return metrics
 
 
+def corpus_metrics(logits: torch.Tensor, labels: list[int], classes: tuple[int, ...]) -> dict:
+    """Metrics of (B, 8) logits on a corpus labelled with `classes` only (indices
+    into EMOTIONS): classification_metrics of the argmax over those classes
+    (chance 1 / len(classes)), plus the unrestricted 8-way figures under *_8way."""
+    classes_t = torch.tensor(classes)
+    restricted = torch.full_like(logits, float("-inf"))
+    restricted[:, classes_t] = logits[:, classes_t]
+    probs = torch.softmax(restricted, dim=-1).numpy()  # (B, 8), zero outside `classes`
+    metrics = classification_metrics(labels, probs.argmax(1), probs)
+    eight_way = logits.argmax(1).numpy()
+    eight = classification_metrics(labels, eight_way)
+    metrics.update(
+        classes=[EMOTIONS[i] for i in classes],
+        chance=1 / len(classes),
+        accuracy_8way=eight["accuracy"],
+        uar_8way=eight["uar"],
+        per_class_8way=eight["per_class"],
+        confusion_8way=eight["confusion"],
+        answered_outside_classes=float(np.mean(~np.isin(eight_way, classes))) if len(eight_way) else 0.0,
+    )
+    return metrics
+
+
 def metrics_from_logits(logits: torch.Tensor, labels) -> dict:
     """classification_metrics of clip logits (B, C), already divided by any temperature."""
     probs = torch.softmax(logits, dim=-1).numpy()

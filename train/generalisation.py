@@ -40,12 +40,12 @@ import numpy as np
 import torch
 
 from emotion.inference import EmotionRecognizer
-from emotion.labels import EMOTIONS
+from emotion.labels import EMOTIONS, format_actors, parse_actors
 
 from .channels import (BENCHMARK_SEED, CHANNELS_VERSION, SNR_DEFINITION, Channel, benchmark_channels, channel_rng,
                        prepare_babble_talkers)
-from .data import TEST_ACTORS, decode_clips, find_clips, parse_actors
-from .evaluate import classification_metrics, evaluate
+from .data import TEST_ACTORS, decode_clips, find_clips
+from .evaluate import corpus_metrics, evaluate
 from .nemo import NEMO_CLASSES, NEMO_TEST_SPEAKERS, find_nemo_clips, split_test_speakers
 
 SCORING = ("corpora: argmax over the corpus's own classes (primary; chance 1/n_classes); "
@@ -58,34 +58,6 @@ def limit_evenly(items: list, n: int | None) -> list:
     if n is None or n >= len(items):
         return list(items)
     return [items[i] for i in np.unique(np.linspace(0, len(items) - 1, n).round().astype(int))]
-
-
-def batched_logits(recognizer: EmotionRecognizer, audio: list[np.ndarray], batch: int = 64) -> torch.Tensor:
-    """(B, n_classes) calibrated logits of clips (float32 at the recognizer's rate)."""
-    return torch.cat([recognizer.logits(audio[i : i + batch]) for i in range(0, len(audio), batch)])
-
-
-def corpus_metrics(logits: torch.Tensor, labels: list[int], classes: tuple[int, ...]) -> dict:
-    """Metrics of (B, 8) logits on a corpus labelled with `classes` only (indices
-    into EMOTIONS): classification_metrics of the argmax over those classes,
-    plus the unrestricted 8-way figures under *_8way."""
-    classes_t = torch.tensor(classes)
-    restricted = torch.full_like(logits, float("-inf"))
-    restricted[:, classes_t] = logits[:, classes_t]
-    probs = torch.softmax(restricted, dim=-1).numpy()  # (B, 8), zero outside `classes`
-    metrics = classification_metrics(labels, probs.argmax(1), probs)
-    eight_way = logits.argmax(1).numpy()
-    eight = classification_metrics(labels, eight_way)
-    metrics.update(
-        classes=[EMOTIONS[i] for i in classes],
-        chance=1 / len(classes),
-        accuracy_8way=eight["accuracy"],
-        uar_8way=eight["uar"],
-        per_class_8way=eight["per_class"],
-        confusion_8way=eight["confusion"],
-        answered_outside_classes=float(np.mean(~np.isin(eight_way, classes))) if len(eight_way) else 0.0,
-    )
-    return metrics
 
 
 def _digest(arrays: list[np.ndarray]) -> str:
@@ -132,7 +104,7 @@ def render_table(result: dict) -> str:
     clean = result["clean"]
     head = "| condition | n | accuracy | vs clean | UAR | " + " | ".join(EMOTIONS) + " |"
     lines = [head, "|" + " --- |" * (5 + len(EMOTIONS))]
-    lines.append(f"| **clean** (RAVDESS actors {_span(result['benchmark']['actors'])}) | {clean['n']} | **{clean['accuracy']:.1%}** | "
+    lines.append(f"| **clean** (RAVDESS actors {format_actors(result['benchmark']['actors'])}) | {clean['n']} | **{clean['accuracy']:.1%}** | "
                  f"| {clean['uar']:.1%} | " + " | ".join(_recalls(clean)) + " |")
     for name, m in result["channels_detail"].items():
         lines.append(f"| {name} | {m['n']} | {m['accuracy']:.1%} | {100 * (m['accuracy'] - clean['accuracy']):+.1f} | "
@@ -143,10 +115,6 @@ def render_table(result: dict) -> str:
         lines.append(f"| {name} | {', '.join(m['speakers'])} | {m['n']} | **{m['accuracy']:.1%}** ({m['chance']:.1%}) | {m['uar']:.1%} | "
                      f"{m['accuracy_8way']:.1%} | {m['answered_outside_classes']:.0%} | " + " | ".join(_recalls(m)) + " |")
     return "\n".join(lines)
-
-
-def _span(actors: list[int]) -> str:
-    return f"{actors[0]}–{actors[-1]}" if actors == list(range(actors[0], actors[-1] + 1)) else ", ".join(map(str, actors))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         result["channels"][name], result["channels_detail"][name] = m["accuracy"], m
         print(f"{name}: accuracy {m['accuracy']:.1%}  UAR {m['uar']:.1%}  neutral {m['per_class'].get('neutral', 0):.0%}", flush=True)
 
-    logits = dict(zip((c.path for c in needed), batched_logits(recognizer, [nemo_audio[c.path] for c in needed])))
+    logits = dict(zip((c.path for c in needed), recognizer.logits([nemo_audio[c.path] for c in needed])))
     result["corpora"], result["corpora_detail"] = {}, {}
     for name, part in corpora.items():
         m = corpus_metrics(torch.stack([logits[c.path] for c in part]), [c.label for c in part], NEMO_CLASSES)

@@ -14,7 +14,6 @@ confusion matrix.
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import platform
 import random
@@ -36,8 +35,8 @@ from emotion.model import M5, M5Config, M5Ensemble, standardise
 from emotion.policy import MAX_SECONDS
 
 from .calibrate import calibrated_metrics, calibration_record, fit_temperature
-from .data import TEST_ACTORS, VAL_ACTORS, TrainBatches, check_complete, decode_clips, find_clips
-from .evaluate import classification_metrics, format_report
+from .data import CORPUS_CLASSES, TEST_ACTORS, VAL_ACTORS, ClipSet, TrainBatches, check_complete, decode_clips, find_clips
+from .evaluate import corpus_metrics, format_report
 from .model_card import write_model_card
 from .plots import plot_confusion, plot_curves
 
@@ -72,6 +71,13 @@ class TrainConfig:
     device: str = ""  # '' = cuda when available, else cpu
     threads: int = 0  # torch CPU threads; 0 = torch's default (one per core)
     ensemble: int = 3  # M5s trained from seeds seed, seed+1, ...; their logits are averaged
+    nemo: str = ""  # nEMO folder (either layout) to train on as well; '' = RAVDESS only
+    nemo_val_speakers: str = "IC0,KS0"  # nEMO validation speakers (one female, one male); its test speakers are fixed in train.nemo
+    nemo_loss: str = "masked"  # 'masked': a nEMO clip's loss over nEMO's 6 classes only; 'all': over all 8
+    voices: int = 0  # new voices per training clip (Praat: formants and pitch moved), cached; 0 disables
+    codecs: bool = False  # also one codec version of each training clip (ffmpeg: Opus, MP3, A-law), cached
+    variant_prob: float = 0.5  # share of crops taken from a clip's voice or codec version, when there are any
+    channel_sim: float = 0.0  # share of crops through simulated rooms, lines, noises and levels; 0 disables
 
 
 def set_seed(seed: int) -> None:
@@ -106,20 +112,72 @@ def speeds_of(perturb: float) -> tuple[float, ...]:
     return tuple(float(s) for s in np.round(np.linspace(1 - perturb, 1 + perturb, 5), 4)) if perturb else (1.0,)
 
 
-def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], generator: np.random.Generator) -> TrainBatches:
-    """The augmented training batches a config asks for."""
+def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], generator: np.random.Generator,
+                  class_masks: np.ndarray | None = None, simulation: dict | None = None) -> TrainBatches:
+    """The augmented training batches a config asks for; `simulation`: simulated_speakers_and_channels()."""
+    simulation = simulation or {}
     return TrainBatches(audio, labels, crop=int(cfg.crop_seconds * cfg.sample_rate), batch_size=cfg.batch_size,
                         generator=generator, noise_prob=cfg.noise_prob, speeds=speeds_of(cfg.speed_perturb),
-                        sample_rate=cfg.sample_rate, mic_filter=cfg.mic_filter)
+                        sample_rate=cfg.sample_rate, mic_filter=cfg.mic_filter, class_masks=class_masks,
+                        variants=simulation.get("variants"), variant_prob=cfg.variant_prob,
+                        channel=simulation.get("channel"))
+
+
+def simulated_speakers_and_channels(cfg: TrainConfig, train: ClipSet) -> dict:
+    """What train.augment adds for this config, computed once per run (cached on disk):
+    {"variants": per-clip voice/codec versions, "channel": (rooms, babble, p)}; {} when off."""
+    from . import augment
+
+    out = {}
+    versions = [[] for _ in train.audio]
+    if cfg.voices:
+        versions = [v + w for v, w in zip(versions, augment.voice_variants(train.audio, cfg.voices, cfg.cache or None))]
+    if cfg.codecs:
+        versions = [v + w for v, w in zip(versions, augment.codec_variants(train.audio, cfg.cache or None))]
+    if cfg.voices or cfg.codecs:
+        out["variants"] = versions
+    if cfg.channel_sim:
+        from .channels import prepare_babble_talkers
+
+        out["channel"] = (augment.training_rooms(), prepare_babble_talkers(train.audio), cfg.channel_sim)
+    return out
+
+
+def masked_cross_entropy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, label_smoothing: float = 0.0,
+                         weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Label-smoothed cross-entropy over each clip's own classes.
+
+    logits (B, C), y (B,), mask (B, C) bool: the classes the clip's corpus has.
+    A nEMO clip (no calm, no disgust) is neither pushed away from calm and
+    disgust nor given smoothing mass on them: its corpus says nothing about
+    those classes. With every class allowed this is F.cross_entropy's
+    label-smoothed loss (and, with `weight`, its weighted mean).
+    """
+    logp = torch.log_softmax(logits.masked_fill(~mask, float("-inf")), dim=-1)  # (B, C), -inf outside the mask
+    nll = -logp.gather(1, y[:, None]).squeeze(1)  # (B,)
+    smooth = -logp.masked_fill(~mask, 0.0).sum(1) / mask.sum(1)  # (B,) mean over the allowed classes
+    loss = (1 - label_smoothing) * nll + label_smoothing * smooth
+    if weight is None:
+        return loss.mean()
+    w = weight[y]
+    return (loss * w).sum() / w.sum()
 
 
 def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothing, mixup: float = 0.0,
                     class_weight: torch.Tensor | None = None) -> dict:
+    """One pass over `batches`, which yield (x (B, N), y (B,)) or, with class masks, (x, y, mask (B, C))."""
     model.train()
-    loss_of = functools.partial(F.cross_entropy, weight=class_weight, label_smoothing=label_smoothing)
     total_loss, correct, seen = 0.0, 0, 0
-    for x, y in batches:
+    for x, y, *masks in batches:
         x, y = x.to(device), y.to(device)  # (B, N), (B,)
+        if masks:
+            mask = masks[0].to(device)
+
+            def loss_of(logits, target, rows=slice(None)):
+                return masked_cross_entropy(logits, target, mask[rows], label_smoothing, class_weight)
+        else:
+            def loss_of(logits, target, rows=None):
+                return F.cross_entropy(logits, target, weight=class_weight, label_smoothing=label_smoothing)
         if mixup:
             # Standardise first, as the model does: otherwise the louder clip
             # of a pair dominates the mix whatever lambda says.
@@ -129,7 +187,7 @@ def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothin
             perm = torch.randperm(len(y), device=y.device)
             x = lam * x + (1 - lam) * x[perm]
             logits = model(x)
-            loss = lam * loss_of(logits, y) + (1 - lam) * loss_of(logits, y[perm])
+            loss = lam * loss_of(logits, y) + (1 - lam) * loss_of(logits, y[perm], perm)
         else:
             logits = model(x)  # (B, C)
             loss = loss_of(logits, y)
@@ -144,54 +202,73 @@ def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothin
 
 
 @torch.no_grad()
-def validate(model, audio, labels, window, hop, device) -> dict:
-    """Whole-clip metrics with the serving path's window averaging."""
-    logits = clip_logits(model, audio, window, hop, device)  # (B, C)
-    y = torch.as_tensor(labels)
-    m = classification_metrics(labels, logits.argmax(1).numpy())
-    return {"val_loss": F.cross_entropy(logits, y).item(), "val_acc": m["accuracy"], "val_uar": m["uar"]}
+def validate(model, clips: ClipSet, window, hop, device) -> dict:
+    """Whole-clip metrics with the serving path's window averaging, per corpus.
+
+    val_uar is RAVDESS's (8 classes); with nEMO, val_uar_nemo is over its 6
+    classes (argmax among them) and val_score, which picks the epoch, is the
+    mean of the two, so neither corpus decides alone. Without nEMO val_score
+    is val_uar, as before.
+    """
+    logits = clip_logits(model, clips.audio, window, hop, device)  # (B, C)
+    y = torch.as_tensor(clips.labels)
+    row = {"val_loss": F.cross_entropy(logits, y).item()}
+    scores = []
+    for corpus in clips.corpus_names():
+        idx = [i for i, c in enumerate(clips.corpora) if c == corpus]
+        m = corpus_metrics(logits[idx], [clips.labels[i] for i in idx], CORPUS_CLASSES[corpus])
+        suffix = "" if corpus == "ravdess" else f"_{corpus}"
+        row[f"val_acc{suffix}"], row[f"val_uar{suffix}"] = m["accuracy"], m["uar"]
+        scores.append(m["uar"])
+    row["val_score"] = float(np.mean(scores))
+    return row
 
 
-def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, t0: float):
+def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, t0: float, simulation: dict | None = None):
     """Train one M5 from seed cfg.seed + member; returns (model at its best
     validation UAR, that epoch's log row, the per-epoch log)."""
     seed = cfg.seed + member
     set_seed(seed)  # member 0 draws exactly what a single-model run draws
     model = M5(M5Config(n_channel=cfg.n_channel, dropout=cfg.dropout, sample_rate=cfg.sample_rate)).to(device)
     window, hop = int(cfg.crop_seconds * cfg.sample_rate), int(cfg.hop_seconds * cfg.sample_rate)
-    batches = train_batches(cfg, *subset["train"], generator=np.random.default_rng(seed))
+    batches = train_batches(cfg, subset["train"].audio, subset["train"].labels, generator=np.random.default_rng(seed),
+                            class_masks=subset["train"].class_masks() if cfg.nemo_loss == "masked" and cfg.nemo else None,
+                            simulation=simulation)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * len(batches))
 
     class_weight = None
     if cfg.class_weight:  # n / (classes * count): 1 for a class of average size
-        counts = np.bincount(subset["train"][1], minlength=len(EMOTIONS))
-        class_weight = torch.tensor(len(subset["train"][1]) / (len(EMOTIONS) * counts), dtype=torch.float32, device=device)
+        counts = np.bincount(subset["train"].labels, minlength=len(EMOTIONS))
+        class_weight = torch.tensor(len(subset["train"].labels) / (len(EMOTIONS) * counts), dtype=torch.float32, device=device)
     log, best, best_state = [], None, None
     desc = "epochs" if cfg.ensemble == 1 else f"member {member + 1}/{cfg.ensemble}"
     with tqdm(range(1, cfg.epochs + 1), desc=desc, unit="epoch", disable=None) as bar:
         for epoch in bar:
             row = {"member": member, "epoch": epoch, "lr": scheduler.get_last_lr()[0]}
             row.update(train_one_epoch(model, batches, optimizer, scheduler, device, cfg.label_smoothing, cfg.mixup, class_weight))
-            row.update(validate(model, *subset["val"], window, hop, device))
+            row.update(validate(model, subset["val"], window, hop, device))
             row["elapsed_s"] = round(time.time() - t0, 1)
             log.append(row)
             log_file.write(json.dumps(row) + "\n")
             log_file.flush()
-            if best is None or row["val_uar"] > best["val_uar"]:
+            if best is None or row["val_score"] > best["val_score"]:
                 best, best_state = row, copy.deepcopy(model.state_dict())
             bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}", best=best["epoch"])
             tqdm.write(
                 f"{'' if cfg.ensemble == 1 else f'member {member} '}epoch {epoch:3d} | "
                 f"train loss {row['train_loss']:.4f} acc {row['train_acc']:.3f} | "
                 f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.3f} uar {row['val_uar']:.3f}"
+                + (f" | nEMO acc {row['val_acc_nemo']:.3f} uar {row['val_uar_nemo']:.3f}" if "val_uar_nemo" in row else "")
             )
     model.load_state_dict(best_state)
     return model, best, log
 
 
-def resolve_split(cfg: TrainConfig) -> dict[str, list[int]]:
-    """{"train", "val", "test"}: actor ids, disjoint; training defaults to every other actor."""
+def resolve_split(cfg: TrainConfig) -> dict:
+    """{"train", "val", "test"}: RAVDESS actor ids, disjoint; training defaults to every
+    other actor. With nEMO, "nemo": {"train", "val", "test"} speaker ids too; its test
+    speakers are fixed (train.nemo.NEMO_TEST_SPEAKERS), whatever the flags say."""
     test_actors, val_actors = parse_actors(cfg.test_actors), parse_actors(cfg.val_actors)
     if set(val_actors) & set(test_actors):
         raise ValueError("Validation and test actors overlap.")
@@ -202,7 +279,21 @@ def resolve_split(cfg: TrainConfig) -> dict[str, list[int]]:
         raise ValueError("Training actors overlap validation or test actors.")
     if set(test_actors) != set(TEST_ACTORS) or set(val_actors) != set(VAL_ACTORS):
         print(f"note: non-default split (test {format_actors(test_actors)}, val {format_actors(val_actors)})", file=sys.stderr)
-    return {"train": list(train_actors), "val": list(val_actors), "test": list(test_actors)}
+    split = {"train": list(train_actors), "val": list(val_actors), "test": list(test_actors)}
+    if cfg.nemo:
+        from .nemo import NEMO_TEST_SPEAKERS, find_nemo_clips
+
+        speakers = sorted({c.speaker for c in find_nemo_clips(cfg.nemo)})
+        val = [s.strip() for s in cfg.nemo_val_speakers.split(",") if s.strip()]
+        if unknown := set(val) - set(speakers):
+            raise ValueError(f"nEMO has no speaker {', '.join(sorted(unknown))}; its speakers are {', '.join(speakers)}.")
+        if set(val) & set(NEMO_TEST_SPEAKERS):
+            raise ValueError(f"nEMO validation speakers overlap its test speakers {', '.join(NEMO_TEST_SPEAKERS)}.")
+        split["nemo"] = {"train": [s for s in speakers if s not in val and s not in NEMO_TEST_SPEAKERS],
+                         "val": val, "test": list(NEMO_TEST_SPEAKERS)}
+    if cfg.nemo_loss not in ("masked", "all"):
+        raise ValueError(f"--nemo-loss is 'masked' or 'all', not '{cfg.nemo_loss}'.")
+    return split
 
 
 def write_run_record(run_dir: Path, cfg: TrainConfig, command: str, split: dict) -> None:
@@ -213,22 +304,37 @@ def write_run_record(run_dir: Path, cfg: TrainConfig, command: str, split: dict)
     (run_dir / "split.json").write_text(json.dumps(split) + "\n")
 
 
-def load_split(cfg: TrainConfig, split: dict) -> dict[str, tuple[list[np.ndarray], list[int]]]:
-    """{"train"|"val"|"test": (clips as the front end returns them, labels)}, decoded once (cached)."""
+def load_split(cfg: TrainConfig, split: dict) -> dict[str, ClipSet]:
+    """{"train"|"val"|"test": ClipSet of clips as the front end returns them}, decoded
+    once (cached); RAVDESS first, then nEMO's when the run uses it."""
     actors = tuple(split["train"] + split["val"] + split["test"])
     clips = find_clips(cfg.data, actors)
     check_complete(clips, actors)
     audio = decode_clips(clips, cfg.sample_rate, cfg.cache or None)
-    return {
-        name: ([a for a, c in zip(audio, clips) if c.actor in split[name]], [c.label for c in clips if c.actor in split[name]])
+    data = {
+        name: ClipSet([a for a, c in zip(audio, clips) if c.actor in split[name]],
+                      [c.label for c in clips if c.actor in split[name]],
+                      ["ravdess"] * sum(c.actor in split[name] for c in clips))
         for name in ("train", "val", "test")
     }
+    if "nemo" in split:
+        from .nemo import find_nemo_clips
+
+        nemo = find_nemo_clips(cfg.nemo)
+        nemo_audio = decode_clips(nemo, cfg.sample_rate, cfg.cache or None, corpus="nemo")
+        for name, speakers in split["nemo"].items():
+            part = [i for i, c in enumerate(nemo) if c.speaker in speakers]
+            data[name] = data[name] + ClipSet([nemo_audio[i] for i in part], [nemo[i].label for i in part], ["nemo"] * len(part))
+    return data
 
 
 def describe_training(cfg: TrainConfig) -> dict:
     """The augmentation and optimisation of a run, in the run's own terms: recorded
     in config.json, from which the model card describes them."""
-    augmentation = train_batches(cfg, [], [], generator=np.random.default_rng(0)).describe()
+    placeholders = {"variants": [[None] * (cfg.voices + cfg.codecs)]} if cfg.voices or cfg.codecs else {}
+    if cfg.channel_sim:
+        placeholders["channel"] = ([], [], cfg.channel_sim)
+    augmentation = train_batches(cfg, [], [], generator=np.random.default_rng(0), simulation=placeholders).describe()
     if cfg.mixup:
         augmentation.append({"kind": "mixup", "alpha": cfg.mixup,
                              "description": f"mixup of standardised crops (Beta({cfg.mixup:g}, {cfg.mixup:g}))"})
@@ -244,11 +350,12 @@ def train_members(cfg: TrainConfig, data: dict, device, run_dir: Path, t0: float
     their best log rows, their per-epoch logs)."""
     pre = preprocessing_of(cfg)
     # What the model hears: preprocessed once here, as the recognizer does at serving.
-    subset = {name: ([preprocess(a, pre) for a in audio], labels) for name, (audio, labels) in data.items() if name != "test"}
+    subset = {name: clips._replace(audio=[preprocess(a, pre) for a in clips.audio]) for name, clips in data.items() if name != "test"}
+    simulation = simulated_speakers_and_channels(cfg, subset["train"])
     members, bests, logs = [], [], []
     with open(run_dir / "log.jsonl", "w") as log_file:
         for member in range(cfg.ensemble):
-            model, best, log = train_member(cfg, member, subset, device, log_file, t0)
+            model, best, log = train_member(cfg, member, subset, device, log_file, t0, simulation)
             members.append(model)
             bests.append(best)
             logs.append(log)
@@ -267,9 +374,10 @@ def checkpoint_metadata(cfg: TrainConfig, command: str, split: dict, bests: list
         "training": {
             "command": command,
             "config": asdict(cfg),
-            "corpora": ["ravdess"],
+            "corpora": ["ravdess", "nemo"] if "nemo" in split else ["ravdess"],
             "split": split,
-            "selected_by": "best validation UAR" + (" (per member)" if cfg.ensemble > 1 else ""),
+            "selected_by": ("best validation UAR" if "nemo" not in split else "best mean of the RAVDESS and nEMO validation UARs")
+                           + (" (per member)" if cfg.ensemble > 1 else ""),
             "best_epoch": [b["epoch"] for b in bests] if cfg.ensemble > 1 else bests[0]["epoch"],
             **describe_training(cfg),
             "train_seconds": round(train_seconds, 1),
@@ -278,24 +386,33 @@ def checkpoint_metadata(cfg: TrainConfig, command: str, split: dict, bests: list
             "threads": torch.get_num_threads(),
             "python": platform.python_version(),
         },
-        "license": "CC BY-NC-SA 4.0: trained on RAVDESS (Livingstone & Russo 2018)",
+        "license": "CC BY-NC-SA 4.0: trained on RAVDESS (Livingstone & Russo 2018)"
+                   + (" and nEMO (Christop 2024)" if "nemo" in split else ""),
     }
 
 
-def calibrate_and_save(model, metadata: dict, data: dict, out: Path, device) -> dict:
-    """Fit the temperature on the validation actors' logits (in memory), save the
-    checkpoint once, then hear the test actors exactly once, through the loading
-    path the app uses. Returns {"test", "val"} metrics, both calibrated."""
+def calibrate_and_save(model, metadata: dict, data: dict[str, ClipSet], out: Path, device) -> dict:
+    """Fit the temperature on the validation speakers' logits (in memory), save the
+    checkpoint once, then hear the test speakers exactly once, through the loading
+    path the app uses. Returns {"test", "val"} metrics (RAVDESS, 8 classes), both
+    calibrated, and with nEMO {"nemo_test", "nemo_val"} over its 6 classes."""
     in_memory = EmotionRecognizer(model, {**metadata, "labels": list(EMOTIONS)}, device)
-    val_logits = in_memory.logits(data["val"][0], temperature=1.0)
-    record = calibration_record(fit_temperature(val_logits, data["val"][1]))
+    val_logits = in_memory.logits(data["val"].audio, temperature=1.0)
+    record = calibration_record(fit_temperature(val_logits, data["val"].labels))
     save_checkpoint(model, out, {**metadata, "calibration": record})
     served = EmotionRecognizer.load(out, device=str(device))
-    test_logits = served.logits(data["test"][0], temperature=1.0)
-    val, test = calibrated_metrics(record, val_logits, data["val"][1], test_logits, data["test"][1])
-    split = metadata["training"]["split"]
+    test_logits = served.logits(data["test"].audio, temperature=1.0)
+    split, t = metadata["training"]["split"], record["temperature"]
+    is_ravdess = {name: torch.tensor([c == "ravdess" for c in data[name].corpora]) for name in ("val", "test")}
+    val, test = calibrated_metrics(record, val_logits[is_ravdess["val"]], data["val"].of("ravdess").labels,
+                                   test_logits[is_ravdess["test"]], data["test"].of("ravdess").labels)
     test["actors"], val["actors"] = split["test"], split["val"]
-    return {"test": test, "val": val}
+    metrics = {"test": test, "val": val}
+    if "nemo" in split:
+        for name, logits in (("val", val_logits), ("test", test_logits)):
+            m = corpus_metrics(logits[~is_ravdess[name]] / t, data[name].of("nemo").labels, CORPUS_CLASSES["nemo"])
+            metrics[f"nemo_{name}"] = {**m, "speakers": split["nemo"][name]}
+    return metrics
 
 
 def write_reports(cfg: TrainConfig, out: Path, metrics: dict, logs: list) -> None:
@@ -324,7 +441,7 @@ def run(cfg: TrainConfig, command: str = "") -> dict:
     split = resolve_split(cfg)
     write_run_record(out / "run", cfg, command, split)
     data = load_split(cfg, split)
-    print(f"clips: {', '.join(f'{k} {len(v[0])}' for k, v in data.items())}; device {device}")
+    print(f"clips: {', '.join(f'{k} {len(v.audio)}' for k, v in data.items())}; device {device}")
     model, bests, logs = train_members(cfg, data, device, out / "run", t0)
     metadata = checkpoint_metadata(cfg, command, split, bests, time.time() - t0, device)
     metrics = {**calibrate_and_save(model, metadata, data, out, device),

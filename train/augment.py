@@ -1,0 +1,176 @@
+"""New voices and new channels for training: what 16 RAVDESS actors in one studio lack.
+
+Two kinds of simulation, both training-only (serving never sees them):
+
+- **Speakers** (`voice_variants`): each training clip is resynthesised with
+  Praat's "Change gender" (praat-parselmouth): the formants shifted by a
+  ratio (a longer or shorter vocal tract) and the pitch median moved,
+  independently of each other and of tempo -- unlike speed perturbation,
+  which moves all three together. Computed once per clip (about 30 ms each)
+  and cached beside the decoded audio.
+- **Channels** (`ChannelSimulator`): each crop may be heard in a simulated
+  room, through a band-limited or compressed line, with background noise of
+  several kinds, too quietly or clipped. The building blocks are the
+  benchmark's (train.channels: pyroomacoustics rooms, colorednoise, scipy
+  filters, ffmpeg codecs), drawn with *other* parameters: other seeds,
+  rooms of other sizes and reverberation times, babble from training
+  speakers only, codecs at other bit rates. The benchmark measures what
+  the model never heard (see train.channels).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from emotion.audio import SAMPLE_RATE, load_audio, pad_or_trim
+
+from . import channels as ch
+
+AUGMENT_SEED = 20250  # training simulation's own seed (the benchmark's is channels.BENCHMARK_SEED)
+VOICE_FORMANT_RATIOS = (0.86, 1.17)  # log-uniform range of formant shifts: roughly adult male to adult female
+VOICE_PITCH_RATIOS = (0.8, 1.25)  # log-uniform range of pitch-median changes
+N_TRAINING_ROOMS = 48  # impulse responses in the training bank
+TRAINING_ROOM_SIZES = ((3.0, 12.0), (2.5, 9.0), (2.4, 4.0))  # m, (min, max) of length, width, height
+TRAINING_RT60 = (0.15, 1.0)  # s, Sabine design values
+TRAINING_DISTANCE = (0.7, 3.0)  # m, talker to microphone (more than the talker-to-table height difference)
+NOISE_SNR_DB = (0.0, 30.0)  # background noise levels drawn for training
+# Codecs and rates a training clip may go through once (the benchmark uses Opus at 32 kbit/s,
+# G.711 mu-law and GSM at 8 kHz): other rates, and A-law, MP3 and AMR-free Opus variants.
+TRAINING_CODECS = {
+    "opus_12k": (48000, ["-c:a", "libopus", "-b:a", "12k", "-f", "ogg"]),
+    "opus_20k": (16000, ["-c:a", "libopus", "-b:a", "20k", "-f", "ogg"]),
+    "mp3_32k": (22050, ["-c:a", "libmp3lame", "-b:a", "32k", "-f", "mp3"]),
+    "alaw_8k": (8000, ["-c:a", "pcm_alaw", "-f", "wav"]),
+}
+
+
+def log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
+    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+
+def change_voice(audio: np.ndarray, formant_ratio: float, pitch_ratio: float, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """The clip as another voice: formants scaled by `formant_ratio`, the pitch
+    median by `pitch_ratio`, duration and pitch contour's shape kept (Praat's
+    Change gender). (N,) float32 in, (N,) float32 out."""
+    import parselmouth
+    from parselmouth.praat import call
+
+    sound = parselmouth.Sound(audio.astype(np.float64), sampling_frequency=sr)
+    pitch = call(sound.to_pitch(), "Get quantile", 0, 0, 0.5, "Hertz")
+    new_median = pitch * pitch_ratio if np.isfinite(pitch) else 0.0  # 0: Praat leaves the pitch alone
+    out = call(sound, "Change gender", 75, 600, formant_ratio, new_median, 1.0, 1.0).values[0]
+    out = pad_or_trim(out.astype(np.float32), len(audio))
+    peak = float(np.abs(out).max())
+    return out * (float(np.abs(audio).max()) / peak) if peak > 0 else out
+
+
+def codec_variant(audio: np.ndarray, name: str) -> np.ndarray:
+    """The clip encoded with TRAINING_CODECS[name] by ffmpeg and decoded back by the front end."""
+    rate, args = TRAINING_CODECS[name]
+    encoded = ch.encode_with_ffmpeg(audio, SAMPLE_RATE, ["-ar", str(rate), *args])
+    return pad_or_trim(load_audio(encoded), len(audio))
+
+
+def _cache_key(audio: list[np.ndarray], what: str) -> str:
+    h = hashlib.sha256(what.encode())
+    for a in audio:
+        h.update(np.ascontiguousarray(a[:: max(1, len(a) // 64)]).tobytes())  # cheap fingerprint of each clip
+        h.update(str(len(a)).encode())
+    return h.hexdigest()[:16]
+
+
+def cached_variants(audio: list[np.ndarray], n: int, make, what: str, cache_dir: str | os.PathLike | None) -> list[list[np.ndarray]]:
+    """[[variant_1, ..., variant_n] per clip], computed by make(clip, rng) once and
+    kept in CACHE_DIR/variants-WHAT-KEY.npz (the key covers the clips and `what`)."""
+    from tqdm import tqdm
+
+    path = Path(cache_dir) / f"variants-{what.split('|')[0]}-{_cache_key(audio, what)}.npz" if cache_dir else None
+    if path is not None and path.exists():
+        with np.load(path) as z:
+            flat, offsets = z["audio"], z["offsets"]
+        pieces = [flat[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
+        return [pieces[i * n : (i + 1) * n] for i in range(len(audio))]
+    rng = np.random.default_rng([AUGMENT_SEED, int(hashlib.sha256(what.encode()).hexdigest()[:8], 16)])
+    variants = [[make(a, rng) for _ in range(n)] for a in tqdm(audio, desc=what.split("|")[0], unit="clip", leave=False, disable=None)]
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        flat = [v for vs in variants for v in vs]
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, audio=np.concatenate(flat), offsets=np.cumsum([0] + [len(v) for v in flat]))
+        tmp.replace(path)
+    return variants
+
+
+def voice_variants(audio: list[np.ndarray], n: int, cache_dir=None) -> list[list[np.ndarray]]:
+    """n new voices of every clip (change_voice with ratios drawn log-uniformly)."""
+    def make(clip, rng):
+        return change_voice(clip, log_uniform(rng, *VOICE_FORMANT_RATIOS), log_uniform(rng, *VOICE_PITCH_RATIOS))
+    return cached_variants(audio, n, make, f"voices|{VOICE_FORMANT_RATIOS}|{VOICE_PITCH_RATIOS}", cache_dir)
+
+
+def codec_variants(audio: list[np.ndarray], cache_dir=None) -> list[list[np.ndarray]]:
+    """Every clip through one codec of TRAINING_CODECS, drawn per clip."""
+    names = sorted(TRAINING_CODECS)
+
+    def make(clip, rng):
+        return codec_variant(clip, names[int(rng.integers(len(names)))])
+    return cached_variants(audio, 1, make, f"codecs|{names}", cache_dir)
+
+
+def training_rooms(n: int = N_TRAINING_ROOMS) -> list[tuple[np.ndarray, int]]:
+    """A bank of (impulse response, direct-sound index) from rooms drawn in the
+    training ranges -- never the benchmark's rooms."""
+    rng = np.random.default_rng([AUGMENT_SEED, 1])
+    bank = []
+    while len(bank) < n:
+        size = tuple(round(rng.uniform(lo, hi), 2) for lo, hi in TRAINING_ROOM_SIZES)
+        room = ch.Room(size=size, rt60=round(rng.uniform(*TRAINING_RT60), 2),
+                       distance=round(rng.uniform(*TRAINING_DISTANCE), 2))
+        fits = abs(ch.TALKER_HEIGHT - ch.MIC_HEIGHT) < room.distance < 0.5 * min(size[:2]) - ch.WALL_MARGIN
+        if room in ch.BENCHMARK_ROOMS.values() or not fits:
+            continue  # the benchmark's own rooms are never trained on; talker and microphone must fit
+        bank.append(ch.room_impulse_response(room, rng))
+    return bank
+
+
+@dataclass
+class ChannelSimulator:
+    """Applied to each training crop with probability `p`: a room (half the time),
+    a band limit (a quarter), background noise of one kind (most of the time),
+    a level change or clipping (some of the time). (N,) float32 in and out."""
+
+    rng: np.random.Generator
+    rooms: list  # training_rooms()
+    babble: list  # channels.prepare_babble_talkers(training speakers' clips)
+    p: float = 0.5
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        rng = self.rng
+        if rng.random() >= self.p or not np.any(x):
+            return x
+        if rng.random() < 0.5:  # a room
+            from scipy.signal import fftconvolve
+
+            rir, direct = self.rooms[int(rng.integers(len(self.rooms)))]
+            x = ch.keep_peak(pad_or_trim(fftconvolve(x, rir)[direct : direct + len(x)], len(x)), x)
+        if rng.random() < 0.25:  # a band-limited line or a small loudspeaker-microphone chain
+            from scipy.signal import butter, sosfilt
+
+            lo, hi = rng.uniform(150, 500), rng.uniform(2800, 7000)
+            x = ch.keep_peak(sosfilt(butter(4, [lo, hi], btype="bandpass", fs=SAMPLE_RATE, output="sos"), x), x)
+        kind = rng.choice(["pink", "brown", "hum", "babble", "none"], p=[0.2, 0.2, 0.15, 0.3, 0.15])
+        if kind != "none":
+            noise = {"pink": ch.pink_noise, "brown": ch.brown_noise, "hum": ch.mains_hum}.get(str(kind))
+            n = noise(len(x), rng) if noise else ch.babble_noise(len(x), rng, self.babble)
+            x = ch.mix_at_snr(x, n, rng.uniform(*NOISE_SNR_DB))
+        level = rng.random()
+        if level < 0.15:  # too quiet: down to -40 dBFS peak
+            x = x * (10 ** (rng.uniform(-40, -15) / 20) / (float(np.abs(x).max()) or 1.0))
+        elif level < 0.25:  # overdriven
+            x = np.clip(x * 10 ** (rng.uniform(3, 15) / 20) / (float(np.abs(x).max()) or 1.0), -1, 1)
+        return x.astype(np.float32)
