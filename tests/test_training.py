@@ -128,7 +128,7 @@ def test_crossval_summary_collects_finished_folds_from_disk_and_refuses_mixed_re
 
     cfg, _ = trained
     for k in (2, 5):  # two folds "run by other processes": the same finished run twice
-        shutil.copytree(Path(cfg.out) / "run", tmp_path / "cv" / f"fold_{k}" / "run")
+        as_fold(Path(cfg.out) / "run", tmp_path / "cv", k)
     summary = write_summary(tmp_path / "cv", "test")
     test_metrics = json.loads((Path(cfg.out) / "run" / "metrics.json").read_text())["test"]
     assert [m["fold"] for m in summary["folds"]] == [2, 5]
@@ -144,14 +144,34 @@ def test_crossval_summary_collects_finished_folds_from_disk_and_refuses_mixed_re
         finished_folds(tmp_path / "cv")
 
 
+def as_fold(run_dir: Path, out: Path, k: int, layout: str = "blocks") -> None:
+    """A finished run copied in as fold k (its record says it tested fold k's actors)."""
+    from train.crossval import fold_actors
+
+    shutil.copytree(run_dir, out / f"fold_{k}" / "run")
+    config_path = out / f"fold_{k}" / "run" / "config.json"
+    test, val = fold_actors(k, layout)
+    config_path.write_text(json.dumps({**json.loads(config_path.read_text()), "test_actors": test, "val_actors": val}))
+
+
 def six_folds_of(run_dir: Path, out: Path, command: str) -> Path:
     """A cross-validation 'run' whose six folds are all the given run (for the card's tables)."""
     from train.crossval import write_summary
 
     for k in range(1, 7):
-        shutil.copytree(run_dir, out / f"fold_{k}" / "run")
+        as_fold(run_dir, out, k)
     write_summary(out, command)
     return out / "crossval.json"
+
+
+def test_a_summary_refuses_folds_of_another_layout(tmp_path, trained):
+    from train.crossval import write_summary
+
+    cfg, _ = trained
+    as_fold(Path(cfg.out) / "run", tmp_path / "cv", 1, layout="emobox")
+    assert write_summary(tmp_path / "cv", "emobox", "emobox")["layout"] == "emobox"
+    with pytest.raises(SystemExit, match="not fold 1 of the 'blocks' layout"):
+        write_summary(tmp_path / "cv", "blocks")
 
 
 def test_experiment_records_survive_a_retrain_and_the_card_shows_them(ravdess, tmp_path, trained, monkeypatch):
@@ -289,3 +309,78 @@ def test_test_time_speeds_change_serving_not_training(ravdess, tmp_path, trained
         run(small_config(ravdess, tmp_path, out="bad", cache=cfg.cache, test_time_speeds="0,1"))
 
 
+
+
+@pytest.fixture(scope="module")
+def small_nemo(nemo, tmp_path_factory):
+    """Six clips of each nEMO speaker (one per emotion), laid out as a user's own full
+    download of amu-cai/nEMO (samples/*.wav + data.tsv), so training reads that layout."""
+    import soundfile as sf
+
+    from train.nemo import find_nemo_clips
+
+    root = tmp_path_factory.mktemp("nemo_download")
+    (root / "samples").mkdir()
+    lines = ["file_id\temotion\traw_text\tnormalized_text\tspeaker_id\tgender\tage"]
+    seen = set()
+    for c in find_nemo_clips(nemo):
+        name = Path(c.path).name.replace(".flac", ".wav")
+        emotion = name.split("_")[1]
+        if (c.speaker, emotion) in seen:
+            continue
+        seen.add((c.speaker, emotion))
+        audio, sr = sf.read(c.path, dtype="int16")
+        sf.write(root / "samples" / name, audio, sr, subtype="PCM_16")
+        lines.append(f"{name}\t{emotion}\tZdanie.\tzdanie\t  {c.speaker}\t{c.gender}\t30")
+    (root / "data.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def test_a_run_on_ravdess_and_nemo_with_simulated_voices_and_channels(ravdess, small_nemo, tmp_path, trained):
+    from train.nemo import NEMO_TEST_SPEAKERS
+
+    cfg, _ = trained
+    both = small_config(ravdess, tmp_path, out="both", cache=cfg.cache, nemo=str(small_nemo), voices=1, codecs=True,
+                        channel_sim=0.5)
+    metrics = run(both, command="test nemo")
+    config = json.loads((tmp_path / "both" / "config.json").read_text())
+    split = config["training"]["split"]["nemo"]
+    assert split["test"] == list(NEMO_TEST_SPEAKERS) and split["val"] == ["IC0", "KS0"]
+    assert not set(split["train"]) & set(split["val"] + split["test"]) and len(split["train"]) == 5
+    assert config["training"]["corpora"] == ["ravdess", "nemo"] and "nEMO" in config["license"]
+    assert metrics["nemo_test"]["n"] == 12 and metrics["nemo_test"]["speakers"] == list(NEMO_TEST_SPEAKERS)
+    assert metrics["nemo_test"]["chance"] == pytest.approx(1 / 6) and metrics["test"]["n"] == 60
+    log = [json.loads(line) for line in (tmp_path / "both/run/log.jsonl").read_text().splitlines()]
+    assert {"val_uar", "val_uar_nemo", "val_score"} <= set(log[0])
+    assert log[0]["val_score"] == pytest.approx((log[0]["val_uar"] + log[0]["val_uar_nemo"]) / 2)
+    kinds = [a["kind"] for a in config["training"]["augmentation"]]
+    assert kinds == ["crop", "speed", "white_noise", "variants", "channels"]
+    card = (tmp_path / "both" / "README.md").read_text()
+    assert "nEMO speakers EB0, MK0, MP0, SM0, WR0 train, IC0, KS0 validation, KD0, TP0 test" in card
+    assert "- amu-cai/nEMO" in card and "Polish" in card
+    with pytest.raises(ValueError, match="overlap its test speakers"):
+        run(small_config(ravdess, tmp_path, out="bad", cache=cfg.cache, nemo=str(small_nemo), nemo_val_speakers="KD0,KS0"))
+
+
+def test_members_trained_side_by_side_assemble_into_the_one_command_ensemble(ravdess, tmp_path, trained):
+    """train.assemble joins single runs of seeds S and S+1 into exactly the weights of
+    `python -m train --ensemble 2 --seed S` (same thread count)."""
+    import torch
+
+    from train.assemble import main as assemble_main
+
+    cfg, _ = trained
+    torch.set_num_threads(1)
+    common = dict(cache=cfg.cache, epochs=1, threads=1)
+    run(small_config(ravdess, tmp_path, out="ens", ensemble=2, **common), command="python -m train --ensemble 2 --out ens")
+    for k in range(2):
+        run(small_config(ravdess, tmp_path, out=f"m{k}", seed=1337 + k, **common),
+            command=f"python -m train --ensemble 1 --seed {1337 + k} --out m{k}")
+    assemble_main([str(tmp_path / "m0"), str(tmp_path / "m1"), "--out", str(tmp_path / "joined"), "--device", "cpu"])
+    ens, joined = (json.loads((tmp_path / d / "config.json").read_text()) for d in ("ens", "joined"))
+    assert joined["weights_sha256"] == ens["weights_sha256"]
+    assert joined["metrics"]["test"]["confusion"] == ens["metrics"]["test"]["confusion"]
+    assert joined["calibration"] == ens["calibration"]
+    assert "--ensemble 2" in joined["training"]["command"] and len(joined["training"]["assembled_from"]) == 2
+    with pytest.raises(SystemExit, match="consecutive"):
+        assemble_main([str(tmp_path / "m1"), str(tmp_path / "m0"), "--out", str(tmp_path / "wrong")])

@@ -3,12 +3,18 @@
     python -m train.crossval --data ../shared/ravdess --out runs/crossval [any python -m train flag]
     python -m train.crossval ... --folds 3,4      # a subset (e.g. one per process)
     python -m train.crossval ... --summarise      # only rebuild the table from OUT
+    python -m train.crossval ... --layout emobox  # EmoBox's folds, to compare with published figures
 
-Folds are fixed: fold k (1..6) tests actors 4k-3..4k, validates (early
-stopping, model selection, calibration) on the previous fold's four actors
-and trains on the other sixteen. Fold 6 is exactly the shipped split (test
-21-24, validation 17-20). Writes each fold's run to OUT/fold_k/ and a
-summary: mean +- sd of accuracy and UAR, the per-fold table and the summed
+Folds are fixed. `--layout blocks` (default): fold k (1..6) tests actors
+4k-3..4k; fold 6 is exactly the shipped split (test 21-24, validation 17-20),
+and recipes are chosen on folds 1-5. `--layout emobox`: the six folds of the
+EmoBox benchmark (Ma et al. 2024), whose table lists frozen WavLM-base at
+62.1 % WA and HuBERT-base at 66.2 % WA; for comparison only, never for
+choosing (its folds put actors 21-24 in four test blocks). Either way each
+fold validates (early stopping, model selection, calibration) on the
+previous fold's test actors -- training actors of this fold -- and trains on
+the other sixteen. Writes each fold's run to OUT/fold_k/ and a summary: mean
++- sd of accuracy (WA) and UAR (UA), the per-fold table and the summed
 confusion matrix (crossval.json, crossval.md).
 """
 
@@ -23,20 +29,23 @@ from pathlib import Path
 
 import numpy as np
 
-from emotion.labels import EMOTIONS, format_actors
+from emotion.labels import EMOTIONS, format_actors, parse_actors
 
 from .evaluate import classification_metrics, format_report
 from .train import TrainConfig, add_config_flags, config_from, run
 
 N_FOLDS = 6
+# Each layout: the test actors of folds 1..6.
+LAYOUTS = {
+    "blocks": [tuple(range(4 * k - 3, 4 * k + 1)) for k in range(1, N_FOLDS + 1)],
+    "emobox": [(1, 11, 20, 21), (4, 10, 12, 14), (8, 9, 19, 23), (3, 5, 7, 24), (2, 15, 16, 18), (6, 13, 17, 22)],
+}
 
 
-def fold_actors(k: int) -> tuple[str, str]:
-    """Fold k (1-based) -> (test actors, validation actors) in the flags' form, '21-24'."""
-    def block(i):
-        i = (i - 1) % N_FOLDS + 1
-        return format_actors(range(4 * i - 3, 4 * i + 1), dash="-")
-    return block(k), block(k - 1)
+def fold_actors(k: int, layout: str = "blocks") -> tuple[str, str]:
+    """Fold k (1-based) -> (test actors, validation actors) in the flags' form ('21-24', '1,11,20,21')."""
+    folds = LAYOUTS[layout]
+    return format_actors(folds[k - 1], dash="-"), format_actors(folds[(k - 2) % N_FOLDS], dash="-")
 
 
 def summarise(per_fold: list[dict]) -> dict:
@@ -81,7 +90,7 @@ def recipe_differences(summary: dict, config: dict) -> list[str]:
     return sorted(k for k in set(cv) | set(mine) if cv.get(k) != mine.get(k))
 
 
-def finished_folds(out: Path) -> list[dict]:
+def finished_folds(out: Path, layout: str = "blocks") -> list[dict]:
     """Every finished fold under OUT, whichever process ran it.
 
     Folds can be run side by side (`--folds 3` and `--folds 4` in two
@@ -103,14 +112,17 @@ def finished_folds(out: Path) -> list[dict]:
             diff = sorted(key for key in set(this) | set(first) if this.get(key) != first.get(key))
             raise SystemExit(f"error: {out}/fold_{k} was trained with other settings ({', '.join(diff)}); "
                              "use a new --out for a new recipe")
-        test, val = fold_actors(k)
+        test, val = fold_actors(k, layout)
+        if parse_actors(config["test_actors"]) != parse_actors(test):
+            raise SystemExit(f"error: {out}/fold_{k} tested actors {config['test_actors']}, not fold {k} of the "
+                             f"'{layout}' layout ({test}); use a new --out for another layout")
         metrics = json.loads((run_dir / "metrics.json").read_text())["test"]
         per_fold.append({**metrics, "fold": k, "test_actors": test, "val_actors": val})
     return per_fold
 
 
 def markdown(summary: dict, command: str) -> str:
-    lines = [f"`{command}`", "", "| fold | test actors | val actors | accuracy | UAR | ECE |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = [f"`{command}`", "", "| fold | test actors | val actors | accuracy (WA) | UAR (UA) | ECE |", "| --- | --- | --- | --- | --- | --- |"]
     for m in summary["folds"]:
         lines.append(f"| {m['fold']} | {m['test_actors']} | {m['val_actors']} | {m['accuracy']:.1%} | {m['uar']:.1%} | {m.get('ece', float('nan')):.1%} |")
     lines.append(f"| **mean ± sd** | | | **{summary['accuracy_mean']:.1%} ± {summary['accuracy_sd']:.1%}** | "
@@ -127,6 +139,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", default=",".join(map(str, range(1, N_FOLDS + 1))),
                    help="folds to run here, e.g. 6 or 1,2 (default: all); others may run in other processes")
     p.add_argument("--summarise", action="store_true", help="run nothing: rebuild the table from the folds in OUT")
+    p.add_argument("--layout", choices=sorted(LAYOUTS), default="blocks",
+                   help="blocks: actors 1-4, 5-8, ... (fold 6 = the shipped split); emobox: EmoBox's folds (default: %(default)s)")
     return p
 
 
@@ -140,11 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(base.out)
     command = "python -m train.crossval " + shlex.join(argv)
     for k in folds:
-        test, val = fold_actors(k)
+        test, val = fold_actors(k, args.layout)
         cfg = replace(base, out=str(out / f"fold_{k}"), test_actors=test, val_actors=val, train_actors="")
         run(cfg, command=f"{command}  # fold {k}")
-        write_summary(out, command)  # after every fold, so a stopped run still reports
-    summary = write_summary(out, command)
+        write_summary(out, command, args.layout)  # after every fold, so a stopped run still reports
+    summary = write_summary(out, command, args.layout)
     print(markdown(summary, command))
     missing = N_FOLDS - len(summary["folds"])
     if missing:
@@ -152,9 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def write_summary(out: Path, command: str) -> dict:
-    per_fold = finished_folds(out)
-    summary = {"command": command, **summarise(per_fold)}
+def write_summary(out: Path, command: str, layout: str = "blocks") -> dict:
+    per_fold = finished_folds(out, layout)
+    summary = {"command": command, "layout": layout, **summarise(per_fold)}
     if per_fold:  # the recipe, so a model card can tell whether these figures are its own
         summary["recipe"] = recipe(json.loads((out / f"fold_{per_fold[0]['fold']}" / "run" / "config.json").read_text()))
     (out / "crossval.json").write_text(json.dumps(summary, indent=2) + "\n")

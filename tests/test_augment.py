@@ -1,0 +1,118 @@
+"""Training with other corpora and simulated speakers and channels: the masked loss,
+new voices, codecs, rooms and the channel simulator, on real audio."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from emotion import EMOTIONS, load_audio
+from train import augment
+from train.channels import BENCHMARK_ROOMS
+from train.data import CORPUS_CLASSES, ClipSet
+from train.train import masked_cross_entropy
+
+
+@pytest.fixture(scope="module")
+def speech(example_clips):
+    return load_audio(example_clips[2])  # happy, actor 23: a male voice
+
+
+def test_masked_loss_is_the_usual_loss_when_every_class_is_allowed():
+    torch.manual_seed(0)
+    logits, y = torch.randn(16, 8), torch.randint(0, 8, (16,))
+    everything = torch.ones(16, 8, dtype=torch.bool)
+    weight = torch.rand(8) + 0.5
+    torch.testing.assert_close(masked_cross_entropy(logits, y, everything, 0.1), F.cross_entropy(logits, y, label_smoothing=0.1))
+    torch.testing.assert_close(masked_cross_entropy(logits, y, everything, 0.0, weight), F.cross_entropy(logits, y, weight=weight))
+
+
+def test_a_nemo_clip_says_nothing_about_calm_and_disgust():
+    """Its loss does not move the logits of the classes nEMO has no labels for."""
+    mask = torch.from_numpy(ClipSet([np.zeros(1)], [EMOTIONS.index("angry")], ["nemo"]).class_masks())
+    assert [EMOTIONS[i] for i in np.flatnonzero(mask[0])] == ["neutral", "happy", "sad", "angry", "fearful", "surprised"]
+    assert CORPUS_CLASSES["nemo"] == tuple(np.flatnonzero(mask[0]))
+    logits = torch.randn(1, 8, requires_grad=True)
+    loss = masked_cross_entropy(logits, torch.tensor([EMOTIONS.index("angry")]), mask, 0.1)
+    loss.backward()
+    for emotion in ("calm", "disgust"):
+        assert logits.grad[0, EMOTIONS.index(emotion)] == 0
+    assert torch.isfinite(loss) and logits.grad[0, EMOTIONS.index("angry")] < 0
+
+
+def pitch_median(audio: np.ndarray) -> float:
+    import parselmouth
+    from parselmouth.praat import call
+
+    return call(parselmouth.Sound(audio.astype(np.float64), 16000).to_pitch(), "Get quantile", 0, 0, 0.5, "Hertz")
+
+
+def test_change_voice_moves_pitch_and_keeps_length(speech):
+    higher = augment.change_voice(speech, formant_ratio=1.15, pitch_ratio=1.2)
+    assert higher.dtype == np.float32 and higher.shape == speech.shape
+    assert pitch_median(higher) / pitch_median(speech) == pytest.approx(1.2, rel=0.08)
+    assert float(np.abs(higher).max()) == pytest.approx(float(np.abs(speech).max()), rel=1e-4)
+    # Formants alone: the pitch stays, the spectrum's shape moves.
+    formants = augment.change_voice(speech, formant_ratio=1.15, pitch_ratio=1.0)
+    assert pitch_median(formants) / pitch_median(speech) == pytest.approx(1.0, rel=0.05)
+    assert not np.allclose(formants, speech, atol=1e-3)
+
+
+def test_voice_variants_are_cached_and_reused(speech, tmp_path, monkeypatch):
+    clips = [speech[:32000], speech[16000:48000]]
+    first = augment.voice_variants(clips, 2, tmp_path)
+    assert [len(v) for v in first] == [2, 2] and all(v.shape == c.shape for c, vs in zip(clips, first) for v in vs)
+    monkeypatch.setattr(augment, "change_voice", lambda *a, **k: pytest.fail("recomputed instead of read from the cache"))
+    again = augment.voice_variants(clips, 2, tmp_path)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a[0], b[0])
+
+
+def band_energy(audio: np.ndarray, lo: float, hi: float) -> float:
+    spectrum = np.abs(np.fft.rfft(audio)) ** 2
+    f = np.fft.rfftfreq(len(audio), 1 / 16000)
+    return float(spectrum[(f >= lo) & (f < hi)].sum() / spectrum.sum())
+
+
+@pytest.mark.parametrize("codec", sorted(augment.TRAINING_CODECS))
+def test_training_codecs_keep_the_length_and_band_limit_as_their_rate_says(codec, speech):
+    out = augment.codec_variant(speech, codec)
+    assert out.dtype == np.float32 and out.shape == speech.shape
+    if augment.TRAINING_CODECS[codec][0] == 8000:
+        assert band_energy(out, 4100, 8000) < 1e-3 < band_energy(speech, 4100, 8000)
+    # Still the same speech, give or take the codec's delay (MP3 adds about 1,100 samples at the start).
+    lags = range(-1600, 1601, 4)
+    best = max(np.corrcoef(np.roll(out, -lag)[2000:-2000], speech[2000:-2000])[0, 1] for lag in lags)
+    assert best > 0.5
+
+
+def test_training_rooms_are_never_the_benchmarks():
+    bank = augment.training_rooms(4)
+    assert len(bank) == 4
+    for rir, direct in bank:
+        assert np.all(np.isfinite(rir)) and 0 <= direct < len(rir)
+    again = augment.training_rooms(4)
+    np.testing.assert_array_equal(bank[0][0], again[0][0])  # a fixed bank: runs reproduce
+    assert augment.AUGMENT_SEED != __import__("train.channels").channels.BENCHMARK_SEED
+    assert len(BENCHMARK_ROOMS) == 2  # the rooms training_rooms() skips
+
+
+def test_channel_simulator_is_deterministic_and_keeps_the_format(speech):
+    from train.channels import prepare_babble_talkers
+
+    rooms, babble = augment.training_rooms(3), prepare_babble_talkers([speech])
+    crop = speech[:48000].copy()
+
+    def run(seed, p=1.0):
+        sim = augment.ChannelSimulator(np.random.default_rng(seed), rooms, babble, p)
+        return [sim(crop.copy()) for _ in range(6)]
+
+    a, b = run(1), run(1)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+        assert x.dtype == np.float32 and x.shape == crop.shape and np.all(np.isfinite(x)) and np.abs(x).max() <= 1.0
+    assert any(not np.allclose(x, crop) for x in a)
+    untouched = run(1, p=0.0)
+    assert all(np.array_equal(x, crop) for x in untouched)
