@@ -143,6 +143,24 @@ def nemo_sentence(config: dict) -> str:
     )
 
 
+def generalisation_table(config: dict) -> str:
+    """The generalisation benchmark's summary (python -m train.generalisation --record), as Markdown; '' if none."""
+    g = config.get("generalisation")
+    if not g:
+        return ""
+    rows = [f"| clean: RAVDESS test actors {test_actors_text(config)} | **{g['clean']:.1%}** | |"]
+    rows += [f"| {name}: {c['simulates']} | {c['accuracy']:.1%} | {100 * (c['accuracy'] - g['clean']):+.1f} |"
+             for name, c in g["channels"].items()]
+    corpora = [f"| {name}: speakers {', '.join(c['speakers'])} | {c['accuracy']:.1%} | chance {c['chance']:.1%}; "
+               f"neutral recall {c['neutral_recall']:.0%} |" for name, c in g["corpora"].items()]
+    worst = min(g["channels"].items(), key=lambda item: item[1]["accuracy"] if "5dB" not in item[0] else 1.0)
+    return (
+        "| condition | accuracy | vs clean (points) |\n| --- | --- | --- |\n" + "\n".join(rows + corpora)
+        + f"\n\nWorst channel (noise at 5 dB SNR aside): {worst[0]}, {100 * (worst[1]['accuracy'] - g['clean']):+.1f} points. "
+        f"Measured with `{g['command']}`."
+    )
+
+
 def limits(config: dict) -> str:
     data = corpora(config)
     languages = " and ".join(sorted({c["language"] for c in data}))
@@ -174,7 +192,8 @@ averaged; these weights are {what_it_is(config)}.
 
 **How good is it?** {score_sentence(config)} {nemo_sentence(config)}{recall}
 
-**Limits.** {limits(config)} For demonstration and research only: the training data and these
+{("**Other voices and channels** (the same test actors through simulated browsers, telephones, laptops, rooms and "
+   "noise, and a corpus in another language):" + chr(10) + chr(10) + generalisation_table(config) + chr(10) + chr(10)) if config.get("generalisation") else ""}**Limits.** {limits(config)} For demonstration and research only: the training data and these
 weights are CC BY-NC-SA 4.0 (non-commercial)."""
 
 
@@ -279,6 +298,10 @@ the same folds, so read them as a range, not a ranking:
 | --- | --- |
 {published}
 | **this model** (test actors {test_actors_text(config)}) | **{test['accuracy']:.1%}** |
+
+## Other voices, languages and channels
+
+{generalisation_table(config) or 'Not measured for these weights (`python -m train.generalisation --record`).'}
 {sections}
 ## Limits
 

@@ -97,3 +97,15 @@ def test_a_cross_validation_of_another_recipe_is_not_claimed(shipped_config):
     sections = experiment_sections(other, load_records(), RECORDS.parent)
     assert "Six-fold cross-validation" not in sections and "Cross-validated and not shipped" not in sections
     assert "Silence trimming" in sections  # the trimming experiment is about the project, not one recipe
+
+
+def test_the_generalisation_benchmark_travels_with_the_weights(shipped_config):
+    """`python -m train.generalisation --record` keeps a summary in config.json; the card and
+    the About panel show it, and weights without one say so."""
+    g = shipped_config["generalisation"]
+    assert set(g["corpora"]) == {"nemo_test", "nemo_all"} and len(g["channels"]) >= 15
+    for text in (model_card(shipped_config), about(shipped_config)):
+        assert f"| telephone_g711: {g['channels']['telephone_g711']['simulates']} | {g['channels']['telephone_g711']['accuracy']:.1%} |" in text
+        assert f"| nemo_test: speakers KD0, TP0 | {g['corpora']['nemo_test']['accuracy']:.1%} |" in text
+    bare = {k: v for k, v in shipped_config.items() if k != "generalisation"}
+    assert "Not measured for these weights" in model_card(bare) and "Other voices and channels" not in about(bare)

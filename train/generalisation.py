@@ -129,7 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None, help="cpu, cuda (default: cuda when available)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--cache", default=".cache", help="folder for decoded audio and channel outputs ('' disables)")
+    parser.add_argument("--record", action="store_true",
+                        help="also record the summary in the weights' config.json and rewrite their model card (full benchmark only)")
     args = parser.parse_args(argv)
+    if args.record and (args.limit or args.channels or args.actors != "21-24"):
+        parser.error("--record takes the full benchmark: no --limit, --channels or --actors")
     if args.threads:
         torch.set_num_threads(args.threads)
     started = time.perf_counter()
@@ -203,7 +207,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{result['seconds']:.0f} s")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    if args.record:
+        from emotion.checkpoint import update_config
+
+        from .model_card import write_model_card
+
+        update_config(args.weights, generalisation=summary(result))
+        print(f"recorded in {args.weights}/config.json; wrote {write_model_card(args.weights)}")
     return 0
+
+
+def summary(result: dict) -> dict:
+    """What config.json keeps of a benchmark run (the card and the About panel render it):
+    accuracy per condition with what each simulates, and per corpus with its chance and neutral recall."""
+    return {
+        "command": result["command"],
+        "clean": result["clean"]["accuracy"],
+        "channels": {name: {"accuracy": m["accuracy"], "simulates": result["benchmark"]["channels"][name]}
+                     for name, m in result["channels_detail"].items()},
+        "corpora": {name: {"accuracy": m["accuracy"], "chance": m["chance"], "speakers": m["speakers"],
+                           "neutral_recall": m["per_class"].get("neutral")} for name, m in result["corpora_detail"].items()},
+    }
 
 
 if __name__ == "__main__":
