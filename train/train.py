@@ -1,11 +1,12 @@
-"""Train M5 from scratch on RAVDESS and write a shipped-weights folder.
+"""Train M5 from scratch on RAVDESS (and nEMO) and write a shipped-weights folder.
 
-    python -m train --data ../shared/ravdess --out weights
+    python -m train --data ../shared/ravdess --out weights                     # RAVDESS only
+    python -m train --data ../shared/ravdess --nemo ../shared/nemo --voices 2 --codecs --channel-sim 0.5
 
-Actors 21-24 are the test actors: they are never trained on and never used for
+Actors 21-24 (and nEMO's speakers KD0, TP0, train.nemo.NEMO_TEST_SPEAKERS) are the test speakers: they are never trained on and never used for
 early stopping or model selection; they are evaluated once, at the end, through
-the same loading path the app uses. Validation actors (17-20 by default) pick
-the epoch. The output folder gets model.safetensors + config.json (the
+the same loading path the app uses. Validation speakers (RAVDESS 17-20 and,
+with nEMO, IC0 and KS0 by default) pick the epoch. The output folder gets model.safetensors + config.json (the
 checkpoint) and run/ with everything needed to trace the result: the exact
 config and command line, the split, a per-epoch log, curves and the test
 confusion matrix.
