@@ -361,6 +361,15 @@ def test_a_run_on_ravdess_and_nemo_with_simulated_voices_and_channels(ravdess, s
     with pytest.raises(ValueError, match="overlap its test speakers"):
         run(small_config(ravdess, tmp_path, out="bad", cache=cfg.cache, nemo=str(small_nemo), nemo_val_speakers="KD0,KS0"))
 
+    # Refitting the temperature later uses the same validation speakers of both corpora: nothing moves.
+    from train.calibrate import main as calibrate_main
+
+    assert calibrate_main(["--weights", str(tmp_path / "both"), "--data", str(ravdess), "--cache", cfg.cache]) == 0
+    again = json.loads((tmp_path / "both" / "config.json").read_text())
+    assert again["calibration"] == config["calibration"]
+    assert again["metrics"]["nemo_test"]["accuracy"] == metrics["nemo_test"]["accuracy"]
+    assert again["metrics"]["test"]["nll"] == pytest.approx(metrics["test"]["nll"], rel=1e-6)
+
 
 def test_members_trained_side_by_side_assemble_into_the_one_command_ensemble(ravdess, tmp_path, trained):
     """train.assemble joins single runs of seeds S and S+1 into exactly the weights of

@@ -8,7 +8,8 @@ the clip-level logits / T, writes it to config.json ("calibration"), and
 re-measures the test actors with it. The weights file is untouched: T only
 rescales the logits, so the predicted emotion never changes, only how sure
 the model says it is. `python -m train` ends with the same fit
-(`calibrated_metrics`), on logits it already holds.
+(`calibrated_metrics`, `train.train.split_metrics`), on logits it already holds;
+weights trained with nEMO are refitted on both corpora's validation speakers.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import torch.nn.functional as F
 from emotion.checkpoint import read_config, update_config
 from emotion.inference import EmotionRecognizer
 
-from .data import decode_clips, find_clips
 from .evaluate import format_report, metrics_from_logits
 
 
@@ -63,41 +63,34 @@ def calibrated_metrics(record: dict, val_logits: torch.Tensor, val_labels, test_
     return metrics_from_logits(val_logits / t, val_labels), after
 
 
-def calibrate(weights, val_audio, val_labels, test_audio, test_labels, device="cpu") -> dict:
-    """Refit T for a saved weights folder; store it; return the test metrics with it."""
-    recognizer = EmotionRecognizer.load(weights, device=device)
-    val_logits = recognizer.logits(val_audio, temperature=1.0)
-    record = calibration_record(fit_temperature(val_logits, val_labels))
-    _, test = calibrated_metrics(record, val_logits, val_labels, recognizer.logits(test_audio, temperature=1.0), test_labels)
-    update_config(weights, calibration=record)
-    return test
-
-
 def main(argv: list[str] | None = None) -> int:
+    from .train import TrainConfig, load_split, split_metrics
+
     parser = argparse.ArgumentParser(prog="python -m train.calibrate", description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default="weights")
     parser.add_argument("--data", required=True, help="RAVDESS folder")
+    parser.add_argument("--nemo", default=None, help="nEMO folder, for weights trained with it (default: the one they recorded)")
     parser.add_argument("--cache", default=".cache")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
 
     config = read_config(args.weights)
-    split, sr = config["training"]["split"], config["preprocessing"]["sample_rate"]
-    val, test = find_clips(args.data, tuple(split["val"])), find_clips(args.data, tuple(split["test"]))
-    test_metrics = calibrate(
-        args.weights,
-        decode_clips(val, sr, args.cache or None), [c.label for c in val],
-        decode_clips(test, sr, args.cache or None), [c.label for c in test],
-        device=args.device,
-    )
-    test_metrics["actors"] = split["test"]
-    metrics = {**config.get("metrics", {}), "test": test_metrics}
+    split = config["training"]["split"]
+    recorded = {k: v for k, v in config["training"]["config"].items() if k in TrainConfig.__dataclass_fields__}
+    cfg = TrainConfig(**{**recorded, "data": args.data, "cache": args.cache,
+                         "nemo": args.nemo if args.nemo is not None else recorded.get("nemo", "")})
+    data = load_split(cfg, split)  # the weights' own validation and test speakers, every corpus they used
+    recognizer = EmotionRecognizer.load(args.weights, device=args.device)
+    val_logits = recognizer.logits(data["val"].audio, temperature=1.0)
+    record = calibration_record(fit_temperature(val_logits, data["val"].labels))
+    new = split_metrics(record, val_logits, recognizer.logits(data["test"].audio, temperature=1.0), data, split)
+    update_config(args.weights, calibration=record)
+    metrics = {**config.get("metrics", {}), **new}
     update_config(args.weights, metrics=metrics)
-    config = read_config(args.weights)
-    print(f"temperature {config['calibration']['temperature']} (fitted on actors {split['val']})")
-    print(f"test ECE {test_metrics['ece_uncalibrated']:.1%} -> {test_metrics['ece']:.1%}, "
-          f"NLL {test_metrics['nll_uncalibrated']:.3f} -> {test_metrics['nll']:.3f}")
-    print(format_report(test_metrics, f"actors {split['test']}, calibrated:"))
+    test = new["test"]
+    print(f"temperature {record['temperature']} (fitted on the validation speakers)")
+    print(f"test ECE {test['ece_uncalibrated']:.1%} -> {test['ece']:.1%}, NLL {test['nll_uncalibrated']:.3f} -> {test['nll']:.3f}")
+    print(format_report(test, f"actors {split['test']}, calibrated:"))
     run_dir = Path(args.weights) / "run"
     if run_dir.is_dir():
         (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

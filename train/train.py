@@ -395,15 +395,20 @@ def checkpoint_metadata(cfg: TrainConfig, command: str, split: dict, bests: list
 def calibrate_and_save(model, metadata: dict, data: dict[str, ClipSet], out: Path, device) -> dict:
     """Fit the temperature on the validation speakers' logits (in memory), save the
     checkpoint once, then hear the test speakers exactly once, through the loading
-    path the app uses. Returns {"test", "val"} metrics (RAVDESS, 8 classes), both
-    calibrated, and with nEMO {"nemo_test", "nemo_val"} over its 6 classes."""
+    path the app uses. Returns split_metrics()."""
     in_memory = EmotionRecognizer(model, {**metadata, "labels": list(EMOTIONS)}, device)
     val_logits = in_memory.logits(data["val"].audio, temperature=1.0)
     record = calibration_record(fit_temperature(val_logits, data["val"].labels))
     save_checkpoint(model, out, {**metadata, "calibration": record})
     served = EmotionRecognizer.load(out, device=str(device))
-    test_logits = served.logits(data["test"].audio, temperature=1.0)
-    split, t = metadata["training"]["split"], record["temperature"]
+    return split_metrics(record, val_logits, served.logits(data["test"].audio, temperature=1.0), data,
+                         metadata["training"]["split"])
+
+
+def split_metrics(record: dict, val_logits: torch.Tensor, test_logits: torch.Tensor, data: dict[str, ClipSet], split: dict) -> dict:
+    """From raw (T = 1) logits of the validation and test clips: {"test", "val"} (RAVDESS,
+    8 classes) with the record's temperature, the test with its uncalibrated ECE too, and
+    with nEMO {"nemo_test", "nemo_val"} over its 6 classes."""
     is_ravdess = {name: torch.tensor([c == "ravdess" for c in data[name].corpora]) for name in ("val", "test")}
     val, test = calibrated_metrics(record, val_logits[is_ravdess["val"]], data["val"].of("ravdess").labels,
                                    test_logits[is_ravdess["test"]], data["test"].of("ravdess").labels)
@@ -411,7 +416,8 @@ def calibrate_and_save(model, metadata: dict, data: dict[str, ClipSet], out: Pat
     metrics = {"test": test, "val": val}
     if "nemo" in split:
         for name, logits in (("val", val_logits), ("test", test_logits)):
-            m = corpus_metrics(logits[~is_ravdess[name]] / t, data[name].of("nemo").labels, CORPUS_CLASSES["nemo"])
+            m = corpus_metrics(logits[~is_ravdess[name]] / record["temperature"], data[name].of("nemo").labels,
+                               CORPUS_CLASSES["nemo"])
             metrics[f"nemo_{name}"] = {**m, "speakers": split["nemo"][name]}
     return metrics
 
