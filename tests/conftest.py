@@ -22,34 +22,25 @@ WEIGHTS = ROOT / "weights"
 EXAMPLE_CLIPS = sorted(EXAMPLES.glob("*.flac"))
 
 
-def ravdess_dir() -> Path | None:
-    candidate = Path(os.environ.get("RAVDESS_DIR", ROOT.parent / "shared" / "ravdess"))
-    return candidate if candidate.is_dir() else None
+def shared_dataset(name: str, variable: str) -> Path:
+    """A data set beside the checkout (../shared/NAME) or at $VARIABLE. Missing: the
+    test is skipped for a user without it, and fails in CI, which must have it."""
+    path = Path(os.environ.get(variable, ROOT.parent / "shared" / name.lower()))
+    if not path.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} not found: CI must have ../shared/{name.lower()} (or ${variable})")
+        pytest.skip(f"{name} not found: set {variable} or put it at ../shared/{name.lower()}")
+    return path
 
 
 @pytest.fixture(scope="session")
 def ravdess() -> Path:
-    path = ravdess_dir()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("RAVDESS not found: CI must have ../shared/ravdess (or $RAVDESS_DIR)")
-        pytest.skip("RAVDESS not found: set RAVDESS_DIR or put it at ../shared/ravdess")
-    return path
-
-
-def nemo_dir() -> Path | None:
-    candidate = Path(os.environ.get("NEMO_DIR", ROOT.parent / "shared" / "nemo"))
-    return candidate if candidate.is_dir() else None
+    return shared_dataset("RAVDESS", "RAVDESS_DIR")
 
 
 @pytest.fixture(scope="session")
 def nemo() -> Path:
-    path = nemo_dir()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("nEMO not found: CI must have ../shared/nemo (or $NEMO_DIR)")
-        pytest.skip("nEMO not found: set NEMO_DIR or put it at ../shared/nemo")
-    return path
+    return shared_dataset("nEMO", "NEMO_DIR")
 
 
 @pytest.fixture(scope="session")
