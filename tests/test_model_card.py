@@ -83,9 +83,15 @@ def test_the_shipped_card_is_what_its_config_and_records_render(shipped_config):
     """weights/README.md is generated: rendering it again changes nothing."""
     from train.model_card import RECORDS, experiment_sections, load_records
 
-    rendered = model_card(shipped_config, experiment_sections(shipped_config, load_records(), RECORDS.parent))
+    from train.crossval import recipe_differences
+
+    records = load_records()
+    rendered = model_card(shipped_config, experiment_sections(shipped_config, records, RECORDS.parent))
     assert (WEIGHTS / "README.md").read_text() == rendered
-    assert "## Six-fold cross-validation by actor" in rendered and "## Cross-validated and not shipped" in rendered
+    cv = json.loads((RECORDS.parent / records["crossval"]["summary"]).read_text())
+    own_recipe = not recipe_differences(cv, shipped_config["training"]["config"])
+    assert ("## Six-fold cross-validation by actor" in rendered) == own_recipe  # another recipe's CV is never claimed
+    assert "## Silence trimming before the model" in rendered
     assert "experiments" not in shipped_config  # records live in experiments/, where a retrain cannot erase them
 
 
