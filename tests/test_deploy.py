@@ -63,6 +63,12 @@ def test_readme_figures_are_the_recorded_ones():
     readme = (ROOT / "README.md").read_text()
     assert f"| **{test['accuracy']:.1%}** | {test['uar']:.1%} | {test['ece']:.1%} |" in readme
     assert f"| {cv['accuracy_mean']:.1%} ± {cv['accuracy_sd']:.1%} | {cv['uar_mean']:.1%} |" in readme
+    g = config["generalisation"]
+    for name, label in (("telephone_g711", "telephone line"), ("laptop_mic", "laptop microphone"), ("room_hall", "a hall"),
+                        ("babble_10dB", "babble of other voices at 10 dB")):
+        assert re.search(rf"\| {label}[^|]* \| {g['channels'][name]['accuracy']:.1%} \|", readme), name
+    nemo = g["corpora"]["nemo_test"]
+    assert f"| nEMO test speakers {', '.join(nemo['speakers'])} (chance {nemo['chance']:.1%}) | {nemo['accuracy']:.1%} |" in readme
 
 
 def test_readme_front_matter_configures_a_gradio_space_matching_requirements():
