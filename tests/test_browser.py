@@ -76,7 +76,10 @@ def test_upload_an_example_clip(playwright, chromium_path, app_url, example_clip
         # The about panel: honest numbers and the confusion matrix.
         page.get_by_role("button", name="About the model, the data and its limits").click()
         page.get_by_text("How good is it?").wait_for(timeout=TIMEOUT_MS)
+        page.get_by_text("Other voices and channels").wait_for(timeout=TIMEOUT_MS)  # the benchmark, from config.json
         confusion = page.locator("img[src*='confusion_test']")
+        confusion.wait_for(state="attached", timeout=TIMEOUT_MS)
+        confusion.scroll_into_view_if_needed(timeout=TIMEOUT_MS)  # lazily loaded, below the benchmark table
         confusion.wait_for(timeout=TIMEOUT_MS)
         page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=confusion.element_handle())
         page.screenshot(path=str(ARTIFACTS / "browser_about.png"), full_page=True)
