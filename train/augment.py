@@ -30,6 +30,7 @@ import numpy as np
 from emotion.audio import SAMPLE_RATE, load_audio, pad_or_trim
 
 from . import channels as ch
+from .data import audio_digest, cached_clips
 
 AUGMENT_SEED = 20250  # training simulation's own seed (the benchmark's is channels.BENCHMARK_SEED)
 VOICE_FORMANT_RATIOS = (0.86, 1.17)  # log-uniform range of formant shifts: roughly adult male to adult female
@@ -76,34 +77,21 @@ def codec_variant(audio: np.ndarray, name: str) -> np.ndarray:
     return pad_or_trim(load_audio(encoded), len(audio))
 
 
-def _cache_key(audio: list[np.ndarray], what: str) -> str:
-    h = hashlib.sha256(what.encode())
-    for a in audio:
-        h.update(np.ascontiguousarray(a[:: max(1, len(a) // 64)]).tobytes())  # cheap fingerprint of each clip
-        h.update(str(len(a)).encode())
-    return h.hexdigest()[:16]
-
-
 def cached_variants(audio: list[np.ndarray], n: int, make, what: str, cache_dir: str | os.PathLike | None) -> list[list[np.ndarray]]:
     """[[variant_1, ..., variant_n] per clip], computed by make(clip, rng) once and
-    kept in CACHE_DIR/variants-WHAT-KEY.npz (the key covers the clips and `what`)."""
-    from tqdm import tqdm
+    kept in CACHE_DIR/variants-KIND-KEY.npz (the key covers the clips and `what`)."""
+    key = hashlib.sha256(f"{what}|{audio_digest(audio)}".encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"variants-{what.split('|')[0]}-{key}.npz" if cache_dir else None
 
-    path = Path(cache_dir) / f"variants-{what.split('|')[0]}-{_cache_key(audio, what)}.npz" if cache_dir else None
-    if path is not None and path.exists():
-        with np.load(path) as z:
-            flat, offsets = z["audio"], z["offsets"]
-        pieces = [flat[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
-        return [pieces[i * n : (i + 1) * n] for i in range(len(audio))]
-    rng = np.random.default_rng([AUGMENT_SEED, int(hashlib.sha256(what.encode()).hexdigest()[:8], 16)])
-    variants = [[make(a, rng) for _ in range(n)] for a in tqdm(audio, desc=what.split("|")[0], unit="clip", leave=False, disable=None)]
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        flat = [v for vs in variants for v in vs]
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, audio=np.concatenate(flat), offsets=np.cumsum([0] + [len(v) for v in flat]))
-        tmp.replace(path)
-    return variants
+    def compute() -> list[np.ndarray]:
+        from tqdm import tqdm
+
+        rng = np.random.default_rng([AUGMENT_SEED, int(hashlib.sha256(what.encode()).hexdigest()[:8], 16)])
+        return [make(a, rng) for a in tqdm(audio, desc=what.split("|")[0], unit="clip", leave=False, disable=None)
+                for _ in range(n)]
+
+    flat = cached_clips(path, compute)
+    return [flat[i * n : (i + 1) * n] for i in range(len(audio))]
 
 
 def voice_variants(audio: list[np.ndarray], n: int, cache_dir=None) -> list[list[np.ndarray]]:
@@ -154,10 +142,7 @@ class ChannelSimulator:
         if rng.random() >= self.p or not np.any(x):
             return x
         if rng.random() < 0.5:  # a room
-            from scipy.signal import fftconvolve
-
-            rir, direct = self.rooms[int(rng.integers(len(self.rooms)))]
-            x = ch.keep_peak(pad_or_trim(fftconvolve(x, rir)[direct : direct + len(x)], len(x)), x)
+            x = ch.heard_through(x, *self.rooms[int(rng.integers(len(self.rooms)))])
         if rng.random() < 0.25:  # a band-limited line or a small loudspeaker-microphone chain
             from scipy.signal import butter, sosfilt
 

@@ -229,9 +229,15 @@ def reverberant_room(audio: np.ndarray, rng: np.random.Generator, room: Room) ->
     """The clip spoken in `room` (see room_impulse_response), heard from the
     direct sound on: the input's length and peak are kept, the tail that
     runs past the end is cut."""
+    return heard_through(audio, *room_impulse_response(room, rng))
+
+
+def heard_through(audio: np.ndarray, rir: np.ndarray, direct: int) -> np.ndarray:
+    """`audio` convolved with an impulse response, from its direct sound on: the
+    input's length and peak kept, the tail past the end cut. Training's rooms
+    (train.augment) use it too."""
     from scipy.signal import fftconvolve
 
-    rir, direct = room_impulse_response(room, rng)
     wet = fftconvolve(audio, rir)[direct : direct + len(audio)]
     return keep_peak(pad_or_trim(wet, len(audio)), audio)
 

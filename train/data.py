@@ -107,21 +107,40 @@ def decode_clips(clips: list[Clip], sample_rate: int, cache_dir: str | os.PathLi
     for c in clips:
         key.update(f"|{Path(c.path).name}:{os.path.getsize(c.path)}".encode())
     cache = Path(cache_dir) / f"{corpus}-{sample_rate}-{key.hexdigest()[:16]}.npz" if cache_dir else None
-    if cache is not None and cache.exists():
-        with np.load(cache) as z:
+
+    def decode() -> list[np.ndarray]:
+        from tqdm import tqdm
+
+        return [load_audio(c.path, sample_rate) for c in tqdm(clips, desc="decoding", unit="clip", leave=False, disable=None)]
+
+    return cached_clips(cache, decode)
+
+
+def audio_digest(arrays: list[np.ndarray]) -> str:
+    """SHA-256 of a list of signals (their float32 samples): the part of a cache key
+    that says which audio went in."""
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a, np.float32).tobytes())
+        h.update(b"|")
+    return h.hexdigest()
+
+
+def cached_clips(path: Path | None, compute) -> list[np.ndarray]:
+    """The list of signals compute() returns, kept in `path` (one .npz of the samples end
+    to end and their offsets, written atomically) and read from it next time.
+    Decoded audio, channel outputs and training variants are all cached this way."""
+    if path is not None and path.exists():
+        with np.load(path) as z:
             flat, offsets = z["audio"], z["offsets"]
-        return [flat[offsets[i] : offsets[i + 1]] for i in range(len(clips))]
-
-    from tqdm import tqdm
-
-    audio = [load_audio(c.path, sample_rate) for c in tqdm(clips, desc="decoding", unit="clip", leave=False, disable=None)]
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        offsets = np.cumsum([0] + [len(a) for a in audio])
-        tmp = cache.with_suffix(".tmp.npz")
-        np.savez(tmp, audio=np.concatenate(audio), offsets=offsets)
-        tmp.replace(cache)
-    return audio
+        return [flat[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
+    clips = compute()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, audio=np.concatenate(clips), offsets=np.cumsum([0] + [len(c) for c in clips]))
+        tmp.replace(path)
+    return clips
 
 
 class TrainBatches:

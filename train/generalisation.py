@@ -44,7 +44,7 @@ from emotion.labels import EMOTIONS, format_actors, parse_actors
 
 from .channels import (BENCHMARK_SEED, CHANNELS_VERSION, SNR_DEFINITION, Channel, benchmark_channels, channel_rng,
                        prepare_babble_talkers)
-from .data import TEST_ACTORS, decode_clips, find_clips
+from .data import TEST_ACTORS, audio_digest, cached_clips, decode_clips, find_clips
 from .evaluate import corpus_metrics, evaluate
 from .nemo import NEMO_CLASSES, NEMO_TEST_SPEAKERS, find_nemo_clips, split_test_speakers
 
@@ -60,37 +60,22 @@ def limit_evenly(items: list, n: int | None) -> list:
     return [items[i] for i in np.unique(np.linspace(0, len(items) - 1, n).round().astype(int))]
 
 
-def _digest(arrays: list[np.ndarray]) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        h.update(np.ascontiguousarray(a, np.float32).tobytes())
-        h.update(b"|")
-    return h.hexdigest()
-
-
 def apply_channel(channel: Channel, names: list[str], audio: list[np.ndarray], cache_dir: str | None,
                   material: str = "") -> list[np.ndarray]:
     """`audio` (clips named `names`, e.g. file stems) through `channel`, each clip
     with its own channel_rng. Cached as CACHE_DIR/channel-NAME-KEY.npz, the key
     covering the input audio, the clip names, the channel, BENCHMARK_SEED,
     CHANNELS_VERSION and `material` (a digest of the babble material)."""
-    key = hashlib.sha256(f"{CHANNELS_VERSION}|{BENCHMARK_SEED}|{channel.name}|{material}|{'|'.join(names)}|{_digest(audio)}".encode())
+    key = hashlib.sha256(f"{CHANNELS_VERSION}|{BENCHMARK_SEED}|{channel.name}|{material}|{'|'.join(names)}|{audio_digest(audio)}".encode())
     cache = Path(cache_dir) / f"channel-{channel.name}-{key.hexdigest()[:16]}.npz" if cache_dir else None
-    if cache is not None and cache.exists():
-        with np.load(cache) as z:
-            flat, offsets = z["audio"], z["offsets"]
-        return [flat[offsets[i] : offsets[i + 1]] for i in range(len(names))]
 
-    from tqdm import tqdm
+    def through_channel() -> list[np.ndarray]:
+        from tqdm import tqdm
 
-    out = [channel.apply(a, channel_rng(channel.name, n)) for n, a in
-           tqdm(list(zip(names, audio)), desc=channel.name, unit="clip", leave=False, disable=None)]
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp.npz")
-        np.savez(tmp, audio=np.concatenate(out), offsets=np.cumsum([0] + [len(a) for a in out]))
-        tmp.replace(cache)
-    return out
+        return [channel.apply(a, channel_rng(channel.name, n)) for n, a in
+                tqdm(list(zip(names, audio)), desc=channel.name, unit="clip", leave=False, disable=None)]
+
+    return cached_clips(cache, through_channel)
 
 
 def _recalls(m: dict, key: str = "per_class") -> list[str]:
@@ -162,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in chosen if n not in suite]
     if unknown:
         raise SystemExit(f"error: unknown channel(s) {', '.join(unknown)}; the channels are {', '.join(suite)}")
-    material = _digest([nemo_audio[c.path] for c in talkers])
+    material = audio_digest([nemo_audio[c.path] for c in talkers])
 
     result = {
         "command": "python -m train.generalisation " + " ".join(sys.argv[1:] if argv is None else argv),
