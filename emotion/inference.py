@@ -47,17 +47,54 @@ def describe_device(device: str | torch.device) -> str:
     return device.type.upper()
 
 
+def window_starts(n: int, window: int, hop: int) -> list[int]:
+    """Where the windows covering n samples start: `hop` apart, the last one aligned to the end."""
+    if n <= window:
+        return [0]
+    starts = list(range(0, n - window + 1, hop))
+    if starts[-1] + window < n:
+        starts.append(n - window)
+    return starts
+
+
 def clip_windows(audio: np.ndarray, window: int, hop: int) -> np.ndarray:
     """Cover a clip with windows: (N,) -> (W, window), last window aligned to the end."""
     if audio.shape[0] <= window:
         return pad_or_trim(audio, window)[None]
-    starts = list(range(0, audio.shape[0] - window + 1, hop))
-    if starts[-1] + window < audio.shape[0]:
-        starts.append(audio.shape[0] - window)
-    return np.stack([audio[s : s + window] for s in starts])
+    return np.stack([audio[s : s + window] for s in window_starts(audio.shape[0], window, hop)])
 
 
 @torch.no_grad()
+def window_logits(
+    model: M5,
+    clips: list[np.ndarray],
+    window: int,
+    hop: int,
+    device: str | torch.device = "cpu",
+    batch_size: int = 64,
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per clip, the logits of each of its windows (W, n_classes) and the windows' RMS (W,), on the CPU.
+
+    All clips' windows go through the model together, `batch_size` at a time.
+    """
+    windows = [clip_windows(c, window, hop) for c in clips]
+    counts = [w.shape[0] for w in windows]
+    stacked = torch.from_numpy(np.concatenate(windows))  # (sum W, window)
+    was_training = model.training
+    model.eval()
+    out = torch.cat(
+        [model(stacked[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(stacked), batch_size)]
+    )  # (sum W, C)
+    model.train(was_training)
+    rms = stacked.pow(2).mean(dim=1).sqrt() + 1e-8  # (sum W,)
+    return list(zip(out.split(counts), rms.split(counts)))
+
+
+def pool_windows(logits: torch.Tensor, rms: torch.Tensor) -> torch.Tensor:
+    """One clip's logits from its windows': the mean weighted by RMS, so near-silent windows barely count."""
+    return (logits * rms[:, None]).sum(0) / rms.sum()
+
+
 def clip_logits(
     model: M5,
     clips: list[np.ndarray],
@@ -72,31 +109,39 @@ def clip_logits(
     training. Returns (len(clips), n_classes) on the CPU. Shared by serving,
     evaluation and validation during training, so all three agree.
     """
-    windows = [clip_windows(c, window, hop) for c in clips]
-    counts = [w.shape[0] for w in windows]
-    stacked = torch.from_numpy(np.concatenate(windows))  # (sum W, window)
-    was_training = model.training
-    model.eval()
-    out = torch.cat(
-        [model(stacked[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(stacked), batch_size)]
-    )  # (sum W, C)
-    model.train(was_training)
-    rms = stacked.pow(2).mean(dim=1).sqrt() + 1e-8  # (sum W,)
-    result = []
-    for logits, weights in zip(out.split(counts), rms.split(counts)):
-        result.append((logits * weights[:, None]).sum(0) / weights.sum())
-    return torch.stack(result)
+    return torch.stack([pool_windows(*w) for w in window_logits(model, clips, window, hop, device, batch_size)])
 
 
-def preprocess(audio: np.ndarray, preprocessing: dict) -> np.ndarray:
-    """What the model sees of a clip, given the `preprocessing` block of its config:
-    the front end's output, cut to `max_seconds`, trimmed if training trimmed.
-    Training, evaluation and serving all call this."""
+def prepare(audio: np.ndarray, preprocessing: dict) -> tuple[np.ndarray, int]:
+    """What the model sees of a clip, given the `preprocessing` block of its config,
+    and where that starts in the clip (samples): the front end's output, cut to
+    `max_seconds`, trimmed if training trimmed. Training, evaluation and serving
+    all go through here."""
     sr = preprocessing["sample_rate"]
     audio = audio[: int(preprocessing.get("max_seconds", MAX_SECONDS) * sr)]
     if preprocessing["trim"]:
-        audio, _ = trim_silence(audio, top_db=preprocessing["trim_top_db"])
-    return audio
+        audio, (start, _) = trim_silence(audio, top_db=preprocessing["trim_top_db"])
+        return audio, start
+    return audio, 0
+
+
+def preprocess(audio: np.ndarray, preprocessing: dict) -> np.ndarray:
+    """`prepare` without the offset: the audio the model hears."""
+    return prepare(audio, preprocessing)[0]
+
+
+@dataclass
+class Segment:
+    """One window of a clip's timeline: where it sits in the clip and what the model hears in it."""
+
+    start: float  # seconds from the start of the clip
+    end: float
+    probabilities: dict[str, float]  # all eight, in the model's label order
+    speech: float | None = None  # fraction of the window that holds speech, where a caller measured it
+
+    @property
+    def label(self) -> str:
+        return max(self.probabilities, key=self.probabilities.get)
 
 
 @dataclass
@@ -105,6 +150,7 @@ class Prediction:
     probabilities: dict[str, float]  # all eight, in the model's label order
     duration: float = 0.0  # seconds of audio analysed
     notes: list[str] = field(default_factory=list)  # what a person should know, e.g. only the first minute was heard
+    timeline: list[Segment] | None = None  # per window, when asked for (predict(..., timeline=True))
 
 
 class EmotionRecognizer:
@@ -156,18 +202,65 @@ class EmotionRecognizer:
         experiments (train.tta, calibration) ask for others here, per call,
         instead of changing the recognizer that serving shares.
         """
+        return self._forward(clips, speeds=speeds, hop_seconds=hop_seconds, temperature=temperature)[0]
+
+    def _forward(
+        self,
+        clips: list[np.ndarray],
+        *,
+        speeds: tuple[float, ...] | None = None,
+        hop_seconds: float | None = None,
+        temperature: float | None = None,
+        timeline: bool = False,
+    ) -> tuple[torch.Tensor, list[list[Segment]] | None]:
+        """Clip logits and, if asked, each clip's timeline, from one pass over the windows.
+
+        The timeline is the windows at speed 1 (as recorded), with the config's
+        hop; they are the same windows whose RMS-weighted mean is the clip's
+        answer when the config plays clips at speed 1 only, so asking for a
+        timeline costs no second forward pass.
+        """
         speeds = tuple(speeds) if speeds is not None else self.speeds
         hop = self.hop if hop_seconds is None else int(round(hop_seconds * self.sample_rate))
         temperature = self.temperature if temperature is None else temperature
-        out = []
+        out, timelines = [], [] if timeline else None
         for i in range(0, len(clips), CLIPS_PER_BATCH):
-            prepared = [preprocess(c, self.preprocessing) for c in clips[i : i + CLIPS_PER_BATCH]]
-            per_speed = [
-                clip_logits(self.model, [change_speed(c, s, self.sample_rate) for c in prepared], self.window, hop, self.device)
-                for s in speeds
-            ]  # each (b, n_classes)
+            prepared = [prepare(c, self.preprocessing) for c in clips[i : i + CLIPS_PER_BATCH]]
+            per_speed, as_recorded = [], None
+            for s in speeds:
+                windows = window_logits(
+                    self.model, [change_speed(a, s, self.sample_rate) for a, _ in prepared], self.window, hop, self.device
+                )
+                per_speed.append(torch.stack([pool_windows(*w) for w in windows]))  # (b, n_classes)
+                if s == 1.0:
+                    as_recorded = windows
             out.append(torch.stack(per_speed).mean(0))
-        return torch.cat(out) / temperature
+            if timeline:
+                if as_recorded is None:
+                    as_recorded = window_logits(self.model, [a for a, _ in prepared], self.window, hop, self.device)
+                for (audio, offset), (logits, _) in zip(prepared, as_recorded):
+                    timelines.append(self._segments(audio.shape[0], offset, hop, logits / temperature))
+        return torch.cat(out) / temperature, timelines
+
+    def _segments(self, n: int, offset: int, hop: int, logits: torch.Tensor) -> list[Segment]:
+        sr = self.sample_rate
+        probabilities = torch.softmax(logits, dim=-1).tolist()
+        return [
+            Segment((offset + start) / sr, (offset + min(start + self.window, n)) / sr, dict(zip(self.labels, p)))
+            for start, p in zip(window_starts(n, self.window, hop), probabilities)
+        ]
+
+    def timeline(self, audio: np.ndarray) -> list[Segment]:
+        """The clip (N,) float32 at the model's rate, window by window: one Segment per
+        window the clip-level answer is pooled from (hop_seconds apart, the last aligned
+        to the end; a clip of one window or less has one Segment)."""
+        return self._forward([audio], timeline=True)[1][0]
+
+    def analyse_batch(self, clips: list[np.ndarray]) -> list[tuple[dict[str, float], list[Segment]]]:
+        """(probabilities, timeline) per clip, from one forward pass: what the app shows."""
+        logits, timelines = self._forward(clips, timeline=True)
+        p = torch.softmax(logits, dim=-1).tolist()
+        return [(dict(zip(self.labels, row)), line) for row, line in zip(p, timelines)]
 
     def probabilities(self, audio: np.ndarray) -> dict[str, float]:
         """Probabilities of every emotion for one clip (N,) float32 at the model's rate."""
@@ -178,9 +271,10 @@ class EmotionRecognizer:
         p = torch.softmax(self.logits(clips), dim=-1).tolist()
         return [dict(zip(self.labels, row)) for row in p]
 
-    def predict(self, source: AudioSource | np.ndarray) -> Prediction:
+    def predict(self, source: AudioSource | np.ndarray, timeline: bool = False) -> Prediction:
         """Predict from a file (path, bytes, file object) or a (N,) float32 array at the model's rate.
 
+        timeline=True also fills Prediction.timeline, window by window (same pass).
         Clips the model cannot answer (silent, too short, not audio) raise
         emotion.AudioError with a message for the person who supplied them,
         the same words the app and the CLI show (emotion.policy).
@@ -189,12 +283,13 @@ class EmotionRecognizer:
             clip = check_clip(source, self.sample_rate, self.max_seconds)
         else:
             clip = load_clip(source, self.sample_rate, self.max_seconds)
-        probs = self.probabilities(clip.audio)
+        [(probs, segments)] = self.analyse_batch([clip.audio]) if timeline else [(self.probabilities(clip.audio), None)]
         return Prediction(
             label=max(probs, key=probs.get),
             probabilities=probs,
             duration=clip.audio.shape[0] / self.sample_rate,
             notes=clip.notes,
+            timeline=segments,
         )
 
 
