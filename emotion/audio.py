@@ -39,9 +39,8 @@ TRIM_FRAME_LENGTH = 512  # samples (32 ms at 16 kHz) per energy frame when trimm
 TRIM_HOP_LENGTH = 128  # samples (8 ms at 16 kHz) between energy frames
 
 AudioSource = Union[str, os.PathLike, bytes, BinaryIO]
-# What a person reads when a file is not audio we can decode; the decoder's own
-# words (with server paths in them) go to the log instead.
-UNREADABLE = "it is not a sound recording in a format we can decode (wav, flac, ogg, mp3, webm, m4a)."
+# What a person reads when a file is not audio we can decode is emotion.i18n's
+# "unreadable"; the decoder's own words (with server paths in them) go to the log.
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +48,21 @@ logger = logging.getLogger(__name__)
 class AudioError(ValueError):
     """The one exception the front end raises: the input cannot be used as audio.
 
-    The message is written for the person who supplied the file.
+    The message is written for the person who supplied the file. Errors a
+    visitor can meet carry the `key` of their message in emotion.i18n and the
+    `params` that fill it, so the app can word them in the visitor's language.
     """
+
+    def __init__(self, message: str, key: str | None = None, **params):
+        super().__init__(message)
+        self.key, self.params = key, params
+
+    @classmethod
+    def keyed(cls, key: str, **params) -> "AudioError":
+        """The error for emotion.i18n's message `key`, its text in English."""
+        from .i18n import message
+
+        return cls(message(key, **params), key, **params)
 
 
 def _describe(source: AudioSource) -> str:
@@ -87,8 +99,8 @@ def _decode_with_ffmpeg(source: AudioSource, max_seconds: float | None) -> tuple
             log = f"{log}\n{e}"
     logger.info("ffmpeg could not decode %s (exit %d): %s", _describe(source), proc.returncode, log)
     if "does not contain any stream" in log or "matches no streams" in log:
-        raise AudioError(f"Could not read {_describe(source)} as audio: it has no sound track.")
-    raise AudioError(f"Could not read {_describe(source)} as audio: {UNREADABLE}")
+        raise AudioError.keyed("no_sound_track", name=_describe(source))
+    raise AudioError.keyed("unreadable", name=_describe(source))
 
 
 def _read_soundfile(source: AudioSource, max_seconds: float | None) -> tuple[np.ndarray, int]:
@@ -123,7 +135,7 @@ def load_audio(
         if os.path.isdir(path):
             raise AudioError(f"{_describe(source)} is a folder, not an audio file.")
         if os.path.getsize(path) == 0:
-            raise AudioError(f"{_describe(source)} is empty (0 bytes).")
+            raise AudioError.keyed("empty_file", name=_describe(source))
     elif isinstance(source, bytes) and len(source) == 0:
         raise AudioError("The audio data is empty (0 bytes).")
     elif not isinstance(source, bytes) and not hasattr(source, "read"):
@@ -136,15 +148,12 @@ def load_audio(
     except (sf.LibsndfileError, RuntimeError, TypeError) as sf_error:
         logger.info("libsndfile could not decode %s: %s", _describe(source), sf_error)
         if shutil.which("ffmpeg") is None:
-            raise AudioError(
-                f"Could not read {_describe(source)} as audio: it is not WAV, FLAC, OGG or MP3, "
-                "the formats readable without ffmpeg (install ffmpeg for WebM, M4A and AAC)."
-            ) from None
+            raise AudioError.keyed("no_ffmpeg", name=_describe(source)) from None
         if start is not None:
             source.seek(start)
         samples, file_sr = _decode_with_ffmpeg(source, max_seconds)
     if samples.shape[0] == 0:
-        raise AudioError(f"{_describe(source)} contains no audio samples.")
+        raise AudioError.keyed("no_samples", name=_describe(source))
     return to_mono_float32(samples, file_sr, sr)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .audio import SAMPLE_RATE, AudioError, AudioSource, load_audio
+from .i18n import SILENCE_WORDS
 
 MIN_SECONDS = 0.5  # shorter than a syllable or two: nothing to hear an emotion in
 SILENCE_PEAK = 1e-3  # -60 dBFS peak: below this no voice was recorded (M5's std floor)
@@ -24,6 +25,22 @@ MAX_SECONDS = 60.0  # longer clips are analysed over their first minute only
 
 class ClipRefused(AudioError):
     """The audio decodes, but holds nothing the model can answer (silence, a blip)."""
+
+
+class Note(str):
+    """A note on an answered clip (e.g. only the first minute was heard): an English
+    str, with the `key` and `params` emotion.i18n.localize words in other languages."""
+
+    key: str
+    params: dict
+
+    @classmethod
+    def keyed(cls, key: str, **params) -> "Note":
+        from .i18n import message
+
+        note = cls(message(key, **params))
+        note.key, note.params = key, params
+        return note
 
 
 @dataclass
@@ -44,21 +61,14 @@ def check_clip(audio: np.ndarray, sr: int = SAMPLE_RATE, max_seconds: float = MA
     """
     seconds = audio.shape[0] / sr
     if seconds < MIN_SECONDS:
-        raise ClipRefused(
-            f"The clip is too short ({seconds * 1000:.0f} ms): record at least {MIN_SECONDS:g} s of speech, "
-            "such as one short sentence."
-        )
+        raise ClipRefused.keyed("too_short", ms=seconds * 1000, min_seconds=MIN_SECONDS)
     peak = float(np.abs(audio).max())
     if peak < SILENCE_PEAK:
-        loudness = f"{20 * np.log10(peak):.0f} dBFS" if peak > 0 else "digital silence"
-        raise ClipRefused(
-            f"The clip is silent ({loudness}): there is no voice to analyse. "
-            "Check that the right microphone is selected and not muted, then record again."
-        )
+        raise ClipRefused.keyed("silent", loudness=f"{20 * np.log10(peak):.0f} dBFS" if peak > 0 else SILENCE_WORDS["en"])
     notes = []
     if seconds > max_seconds:
         audio = audio[: int(max_seconds * sr)]
-        notes.append(f"The clip is longer than {max_seconds:g} s: only its first {max_seconds:g} s were analysed.")
+        notes.append(Note.keyed("longer_than_limit", max_seconds=max_seconds))
     return Clip(audio, notes)
 
 
