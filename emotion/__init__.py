@@ -9,6 +9,7 @@ Command line: python -m emotion predict FILE... [--json | --csv]
 
 from .audio import SAMPLE_RATE, AudioError, load_audio, pad_or_trim, to_mono_float32, trim_silence
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .hub import HUB_REPO, resolve_weights
 from .inference import DEFAULT_WEIGHTS, EmotionRecognizer, Prediction, Segment, default_device, describe_device, emotion_probabilities
 from .labels import (EMOTIONS, EMOTIONS_ES, RavdessName, RavdessNameError, format_actors, parse_actors, parse_ravdess_name,
                      try_parse_ravdess_name)
@@ -17,7 +18,7 @@ from .policy import MAX_SECONDS, MIN_SECONDS, Clip, ClipRefused, check_clip, loa
 
 __all__ = [
     "SAMPLE_RATE", "AudioError", "load_audio", "pad_or_trim", "to_mono_float32", "trim_silence",
-    "CheckpointError", "load_checkpoint", "save_checkpoint",
+    "CheckpointError", "load_checkpoint", "save_checkpoint", "HUB_REPO", "resolve_weights",
     "DEFAULT_WEIGHTS", "EmotionRecognizer", "Prediction", "Segment", "default_device", "describe_device", "emotion_probabilities",
     "EMOTIONS", "EMOTIONS_ES", "RavdessName", "RavdessNameError", "format_actors", "parse_actors", "parse_ravdess_name",
     "try_parse_ravdess_name",

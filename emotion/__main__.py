@@ -1,4 +1,4 @@
-"""Command line: python -m emotion predict FILE... [--timeline] [--json | --csv] [--device DEV] [--weights DIR]
+"""Command line: python -m emotion predict FILE... [--timeline] [--json | --csv] [--device DEV] [--weights DIR|USER/REPO]
 
 Prints the most probable emotion and the probabilities of all eight for each
 file; --timeline adds them window by window (start and end in seconds). A file the model cannot answer (not audio, silent, too short) gets an
@@ -89,7 +89,9 @@ def print_csv(results: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m emotion", description=__doc__.splitlines()[0])
+    # "emotion" when run as the console command that `pip install .` puts on the PATH.
+    prog = "python -m emotion" if sys.argv[0].endswith("__main__.py") else "emotion"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("predict", help="emotion probabilities for audio files")
     p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, mp3; others with ffmpeg)")
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     fmt.add_argument("--csv", action="store_true", help="print one CSV row per file (per window with --timeline)")
     p.add_argument("--timeline", action="store_true", help="also the probabilities window by window, with start and end in seconds")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cuda when available)")
-    p.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="weights folder (default: the shipped model)")
+    p.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="weights folder or Hugging Face Hub repo id USER/REPO[@REVISION] (default: the shipped model)")
     args = parser.parse_args(argv)
 
     try:

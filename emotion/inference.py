@@ -28,10 +28,14 @@ import torch
 
 from .audio import AudioSource, change_speed, pad_or_trim, trim_silence
 from .checkpoint import load_checkpoint
+from .hub import resolve_weights
 from .model import M5
 from .policy import MAX_SECONDS, check_clip, load_clip
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+# The shipped weights: inside the package when installed with pip (pyproject.toml maps the
+# checkout's weights/ to emotion/weights), else the checkout's own weights/ folder.
+_PACKAGED_WEIGHTS = Path(__file__).resolve().parent / "weights"
+DEFAULT_WEIGHTS = _PACKAGED_WEIGHTS if _PACKAGED_WEIGHTS.is_dir() else Path(__file__).resolve().parent.parent / "weights"
 CLIPS_PER_BATCH = 64  # clips whose windows go through the model together (memory stays bounded)
 
 
@@ -177,12 +181,23 @@ class EmotionRecognizer:
         self.labels: tuple[str, ...] = tuple(config["labels"])
 
     @classmethod
-    def load(cls, weights: str | os.PathLike = DEFAULT_WEIGHTS, device: str | None = None) -> "EmotionRecognizer":
-        """Load weights (a folder with model.safetensors + config.json) onto `device`
-        (default: CUDA when available, else CPU)."""
+    def load(
+        cls,
+        weights: str | os.PathLike = DEFAULT_WEIGHTS,
+        device: str | None = None,
+        revision: str | None = None,
+        cache_dir: str | os.PathLike | None = None,
+    ) -> "EmotionRecognizer":
+        """Load weights onto `device` (default: CUDA when available, else CPU).
+
+        weights: a folder with model.safetensors + config.json, or a Hugging Face
+        Hub repo id "user/repo" (optionally "user/repo@revision", or `revision`),
+        fetched into the Hub cache (`cache_dir`, default huggingface_hub's); see
+        emotion.hub. Either way the SHA-256 in config.json is checked."""
         device = device or default_device()
-        model, config = load_checkpoint(weights, device)
-        return cls(model, config, device, folder=weights)
+        folder = resolve_weights(weights, revision=revision, cache_dir=cache_dir)
+        model, config = load_checkpoint(folder, device)
+        return cls(model, config, device, folder=folder)
 
     @property
     def device_name(self) -> str:
