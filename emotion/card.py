@@ -1,6 +1,7 @@
 """Words about the weights, rendered from their config.json: the model card and the app's About panel.
 
     model_card(config, sections="")   # weights/README.md (Hugging Face format)
+    card_metadata(config)             # its front matter, as huggingface_hub's ModelCardData
     about(config)                     # the app's "About the model" panel
 
 One renderer for both, so the page and the card cannot tell different
@@ -13,6 +14,7 @@ rendered by train.model_card and passed in as `sections`.
 
 from __future__ import annotations
 
+from .hub import HUB_REPO, SOURCE_REPOSITORY
 from .labels import EMOTIONS_ES, N_ACTORS, STATEMENT, format_actors
 
 # What each training corpus is; config["training"]["corpora"] names them (RAVDESS when absent).
@@ -24,11 +26,12 @@ CORPORA = {
             f"{len(STATEMENT)} sentences ({', '.join(f'“{s}”' for s in STATEMENT.values())}) in eight emotions"
         ),
         "language": "North-American English",
+        "language_code": "en",
         "citation": (
             "Livingstone SR, Russo FA (2018). The Ryerson Audio-Visual Database of Emotional Speech and Song "
             "(RAVDESS). PLoS ONE 13(5): e0196391. https://doi.org/10.1371/journal.pone.0196391"
         ),
-        "hf_id": "ravdess",
+        "hf_id": "narad/ravdess",  # the Hub's RAVDESS (a loader for the original Zenodo files)
     },
     "nemo": {
         "name": "nEMO",
@@ -37,6 +40,7 @@ CORPORA = {
             "emotions (no calm, no disgust)"
         ),
         "language": "Polish",
+        "language_code": "pl",
         "citation": (
             "Christop I (2024). nEMO: Dataset of Emotional Speech in Polish. Proceedings of LREC-COLING 2024. "
             "https://aclanthology.org/2024.lrec-main.1059/"
@@ -204,9 +208,61 @@ def confusion_table(metrics: dict) -> str:
     return "\n".join([head, *rows])
 
 
-def model_card(config: dict, sections: str = "") -> str:
+
+def usage(repo_id: str = HUB_REPO) -> str:
+    """The card's usage snippet: install the library, load these weights from the Hub by id."""
+    return f"""```bash
+pip install "escuchando-emociones @ {SOURCE_REPOSITORY}"   # the emotion library and the `emotion` command
+```
+
+```python
+from emotion import EmotionRecognizer
+rec = EmotionRecognizer.load("{repo_id}")  # fetched once into the Hugging Face cache
+print(rec.predict("clip.wav").probabilities)
+```
+
+The package also ships these weights, so `EmotionRecognizer.load()` and
+`emotion predict clip.wav --json` work offline without the Hub."""
+
+
+def card_metadata(config: dict):
+    """The card's front matter as a huggingface_hub ModelCardData: license, languages,
+    data sets, task, and a model-index with the test results recorded in config.json."""
+    from huggingface_hub import EvalResult, ModelCardData  # only the card needs it, not the app
+
+    test = config["metrics"]["test"]
+    task = {"task_type": "audio-classification", "task_name": f"Speech emotion recognition ({len(config['labels'])} classes)"}
+    ravdess = {"dataset_type": CORPORA["ravdess"]["hf_id"], "dataset_split": "test",
+               "dataset_name": f"RAVDESS speech, actors {test_actors_text(config)} (unseen)"}
+    results = [
+        EvalResult(**task, **ravdess, metric_type="accuracy", metric_value=round(test["accuracy"], 4)),
+        EvalResult(**task, **ravdess, metric_type="recall", metric_name="unweighted average recall",
+                   metric_value=round(test["uar"], 4)),
+    ]
+    nemo = config["metrics"].get("nemo_test")
+    if nemo:
+        results.append(EvalResult(
+            task_type="audio-classification", task_name="Speech emotion recognition (nEMO's 6 classes)",
+            dataset_type=CORPORA["nemo"]["hf_id"], dataset_split="test",
+            dataset_name=f"nEMO speakers {', '.join(nemo['speakers'])} (unseen)",
+            metric_type="accuracy", metric_value=round(nemo["accuracy"], 4)))
+    data = corpora(config)
+    return ModelCardData(
+        license="cc-by-nc-sa-4.0",
+        language=sorted({c["language_code"] for c in data}),
+        library_name="pytorch",
+        pipeline_tag="audio-classification",
+        tags=["audio-classification", "speech-emotion-recognition", "raw-waveform", "m5"],
+        datasets=[c["hf_id"] for c in data],
+        metrics=["accuracy", "recall"],
+        model_name="escuchando-emociones-m5",
+        eval_results=results,
+    )
+
+def model_card(config: dict, sections: str = "", repo_id: str = HUB_REPO) -> str:
     """weights/README.md: Hugging Face front matter, then the card. `sections`: extra
-    Markdown (experiments on other runs) placed after the results."""
+    Markdown (experiments on other runs) placed after the results; `repo_id`: the Hub
+    repo the card's usage snippet loads from."""
     test, val = config["metrics"]["test"], config["metrics"].get("val", {})
     training, pre, model = config["training"], config["preprocessing"], config["model"]
     cal = config.get("calibration", {})
@@ -214,37 +270,10 @@ def model_card(config: dict, sections: str = "") -> str:
     data = corpora(config)
     per_class = " | ".join(f"{test['per_class'][e]:.0%}" for e in config["labels"] if e in test["per_class"])
     published = "\n".join(f"| {name} | {acc} |" for name, acc in PUBLISHED)
-    datasets = "\n".join(f"- {c['hf_id']}" for c in data)
     names = " and ".join(c["name"] for c in data)
     citations = " —\n".join(c["citation"] for c in data)
     return f"""---
-license: cc-by-nc-sa-4.0
-library_name: pytorch
-pipeline_tag: audio-classification
-tags:
-- speech-emotion-recognition
-- raw-waveform
-- m5
-datasets:
-{datasets}
-metrics:
-- accuracy
-- recall
-model-index:
-- name: escuchando-emociones-m5
-  results:
-  - task:
-      type: audio-classification
-      name: Speech emotion recognition (8 classes)
-    dataset:
-      type: ravdess
-      name: RAVDESS speech, actors {test_actors_text(config)} (unseen)
-    metrics:
-    - type: accuracy
-      value: {test['accuracy']:.4f}
-    - type: recall
-      name: unweighted average recall
-      value: {test['uar']:.4f}
+{card_metadata(config).to_yaml()}
 ---
 
 # Escuchando Emociones — M5 speech-emotion weights
@@ -262,10 +291,7 @@ A demonstration and a teaching baseline: which of eight *acted* emotions ({', '.
 a short utterance sounds like. Not for decisions about people: it hears how a sentence is performed,
 not what anyone feels.
 
-```python
-from emotion import EmotionRecognizer
-EmotionRecognizer.load("weights").predict("clip.wav").probabilities
-```
+{usage(repo_id)}
 
 Input: any audio file or array; the library converts it to mono {pre['sample_rate']} Hz,
 {'trims silence, ' if pre['trim'] else ''}covers it with {pre['window_seconds']:g} s windows every {pre['hop_seconds']:g} s and averages their
