@@ -342,3 +342,98 @@ non-commercial use, share-alike.
 {citations} —
 {M5_CITATION}
 """
+
+
+# The About panel in Spanish: the same facts from the same config, for the page's Spanish visitors.
+CORPORA_ES = {
+    "ravdess": {
+        "summary": (
+            f"grabaciones de estudio de {N_ACTORS} actores profesionales (12 mujeres, 12 hombres) que dicen "
+            f"{len(STATEMENT)} frases en ocho emociones"
+        ),
+        "language": "inglés norteamericano",
+    },
+    "nemo": {
+        "summary": (
+            "grabaciones de estudio de 9 actores (4 mujeres, 5 hombres) que dicen 90 frases variadas en seis "
+            "emociones (sin calma ni disgusto)"
+        ),
+        "language": "polaco",
+    },
+}
+
+
+# The benchmark's channels (train.channels) and corpora, named for a Spanish reader.
+CHANNELS_ES = {
+    "browser": "grabación del navegador (Opus)", "telephone": "línea telefónica", "mobile": "teléfono móvil (GSM)",
+    "laptop": "micrófono de portátil", "room": "sala con eco", "babble": "conversaciones de fondo", "pink": "ruido rosa",
+    "brown": "ruido marrón", "hum": "zumbido de la red eléctrica", "quiet": "grabación muy baja", "clipping": "saturación",
+    "nemo_test": "nEMO, hablantes de prueba", "nemo_all": "nEMO completo",
+}
+
+
+def channel_es(name: str) -> str:
+    """'babble_10dB' -> 'conversaciones de fondo (10 dB)'."""
+    if name in CHANNELS_ES:
+        return CHANNELS_ES[name]
+    kind, _, detail = name.partition("_")
+    words = CHANNELS_ES.get(kind, name)
+    return f"{words} ({detail.replace('dB', ' dB')})" if detail.endswith("dB") else words
+
+
+def _pct(x: float, digits: int = 1) -> str:
+    """61.3 %, with the decimal comma Spanish readers expect."""
+    return f"{100 * x:.{digits}f} %".replace(".", ",")
+
+
+def about_es(config: dict) -> str:
+    """The app's About panel in Spanish (Markdown): what `about` says, in fewer words."""
+    pre = config["preprocessing"]
+    names = [name for name in config.get("training", {}).get("corpora", ["ravdess"])]
+    data = " ".join(f"**{CORPORA[n]['name']}**: {CORPORA_ES[n]['summary']}, en {CORPORA_ES[n]['language']}." for n in names)
+    languages = " y ".join(sorted({CORPORA_ES[n]["language"] for n in names}))
+    split = config["training"]["split"]
+    n = config.get("ensemble_size", 1)
+    what = "un M5" if n == 1 else f"un conjunto de {n} M5 (se promedian sus logits)"
+    test = config.get("metrics", {}).get("test")
+    score = (
+        f"En los **{test['n']} clips de los actores {test_actors_text(config)}**, a quienes el modelo nunca oyó al "
+        f"entrenar ni al elegir el modelo: exactitud **{_pct(test['accuracy'])}**, recall medio no ponderado "
+        f"**{_pct(test['uar'])}** (azar: {_pct(CHANCE)})."
+        if test else "Estos pesos no traen métricas de prueba."
+    )
+    recall = (
+        "\n\nRecall por emoción: " + ", ".join(f"{EMOTIONS_ES[e]} {_pct(r, 0)}" for e, r in test["per_class"].items()) + "."
+        if test and test.get("per_class") else ""
+    )
+    nemo = config.get("metrics", {}).get("nemo_test")
+    nemo_text = (
+        f" En {nemo['n']} clips en polaco de los hablantes de nEMO {', '.join(nemo['speakers'])}, nunca oídos: "
+        f"exactitud **{_pct(nemo['accuracy'])}** sobre seis emociones (azar {_pct(nemo['chance'])})."
+        if nemo else ""
+    )
+    g = config.get("generalisation")
+    other = ""
+    if g:
+        worst = min(g["channels"].items(), key=lambda item: item[1]["accuracy"] if "5dB" not in item[0] else 1.0)
+        corpora_text = "; ".join(f"{channel_es(name)}: {_pct(c['accuracy'])} (azar {_pct(c['chance'])})" for name, c in g["corpora"].items())
+        other = (
+            f"\n\n**Otras voces y canales.** Los mismos actores de prueba a través de navegadores, teléfonos, portátiles, "
+            f"salas y ruido simulados: el peor canal (sin contar ruido a 5 dB) es {channel_es(worst[0])}, con "
+            f"{_pct(worst[1]['accuracy'])} ({f'{100 * (worst[1]["accuracy"] - g["clean"]):+.1f}'.replace('.', ',').replace('-', '\u2212')} puntos frente a la grabación limpia). "
+            f"Otro corpus, en otro idioma: {corpora_text}."
+        )
+    return f"""**M5** es una red convolucional pequeña que escucha la onda sonora tal cual (sin espectrograma):
+una primera capa de filtros de {config['model']['first_kernel']} muestras a {pre['sample_rate'] // 1000} kHz, tres bloques
+de convolución y un promedio en el tiempo (Dai et al. 2017, como en el tutorial de torchaudio). Un clip se cubre
+con ventanas de {pre['window_seconds']:g} s cuyas predicciones se promedian; estos pesos son {what}.
+
+**Datos de entrenamiento.** {data} Separados por hablante: actores {format_actors(split['train'])} para entrenar,
+{format_actors(split['val'])} para validar, {format_actors(split['test'])} para la prueba, evaluada una sola vez.
+
+**¿Qué tan bueno es?** {score}{nemo_text}{recall}{other}
+
+**Límites.** Entrenado con habla actuada en {languages}, grabada con micrófonos de estudio. Espere menos acierto
+con habla espontánea, **otros idiomas y acentos**, niños, y **micrófonos de portátil o de teléfono** en salas reales.
+Reconoce cómo se *interpreta* una frase, no lo que alguien siente. Solo para demostración e investigación: los datos
+de entrenamiento y estos pesos son CC BY-NC-SA 4.0 (uso no comercial)."""
