@@ -416,11 +416,12 @@ def about_es(config: dict) -> str:
     other = ""
     if g:
         worst = min(g["channels"].items(), key=lambda item: item[1]["accuracy"] if "5dB" not in item[0] else 1.0)
+        drop = f"{100 * (worst[1]['accuracy'] - g['clean']):+.1f}".replace(".", ",").replace("-", "\u2212")
         corpora_text = "; ".join(f"{channel_es(name)}: {_pct(c['accuracy'])} (azar {_pct(c['chance'])})" for name, c in g["corpora"].items())
         other = (
             f"\n\n**Otras voces y canales.** Los mismos actores de prueba a través de navegadores, teléfonos, portátiles, "
             f"salas y ruido simulados: el peor canal (sin contar ruido a 5 dB) es {channel_es(worst[0])}, con "
-            f"{_pct(worst[1]['accuracy'])} ({f'{100 * (worst[1]["accuracy"] - g["clean"]):+.1f}'.replace('.', ',').replace('-', '\u2212')} puntos frente a la grabación limpia). "
+            f"{_pct(worst[1]['accuracy'])} ({drop} puntos frente a la grabación limpia). "
             f"Otro corpus, en otro idioma: {corpora_text}."
         )
     return f"""**M5** es una red convolucional pequeña que escucha la onda sonora tal cual (sin espectrograma):
