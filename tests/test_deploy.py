@@ -20,7 +20,7 @@ def space_files() -> list[str]:
 
 def test_space_upload_holds_what_the_space_reads_and_nothing_else():
     files = space_files()
-    for needed in ("app.py", "README.md", "requirements.txt", "packages.txt", "emotion/audio.py", "emotion/card.py",
+    for needed in ("app.py", "app_text.py", "README.md", "requirements.txt", "packages.txt", "emotion/audio.py", "emotion/card.py",
                    "weights/model.safetensors", "weights/config.json", "weights/run/confusion_test.png"):
         assert needed in files
     assert sum(f.startswith("examples/") and f.endswith(".flac") for f in files) == 8
@@ -81,3 +81,20 @@ def test_readme_front_matter_configures_a_gradio_space_matching_requirements():
     assert fields["python_version"].strip('"') in ("3.10", "3.12")  # what ZeroGPU accepts
     assert fields["license"] == "cc-by-nc-sa-4.0" and len(fields["short_description"].strip('"')) <= 60
     assert "ffmpeg" in (ROOT / "packages.txt").read_text().split()
+
+
+def test_readme_front_matter_links_the_space_to_its_model_and_data():
+    """The Space lists the repo the project publishes its weights to, and the weights' data sets,
+    as huggingface_hub reads the front matter, so the model page shows the Space and back."""
+    import json
+
+    from huggingface_hub import SpaceCard
+
+    from emotion.card import card_metadata
+    from emotion.hub import HUB_REPO
+
+    data = SpaceCard.load(ROOT / "README.md").data
+    config = json.loads((ROOT / "weights" / "config.json").read_text())
+    assert data.models == [HUB_REPO]
+    assert data.datasets == card_metadata(config).datasets
+    assert {"audio-classification", "speech-emotion-recognition"} <= set(data.tags)
