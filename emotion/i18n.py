@@ -54,10 +54,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Compruebe que el micrófono correcto está seleccionado y no silenciado, y vuelva a grabar.",
     },
     "no_speech": {
-        "en": "No speech heard: the clip holds {speech:.1f} s of voice, and the model needs at least {min_speech:g} s "
-        "to hear an emotion (a room, a cough, a tone, music or noise is not speech). Record a spoken sentence.",
-        "es": "No se oye voz: el clip tiene {speech:.1f} s de habla, y el modelo necesita al menos {min_speech:g} s "
-        "para oír una emoción (una sala, una tos, un tono, música o ruido no son habla). Grabe una frase hablada.",
+        "en": "No speech heard: nobody seems to be speaking in this recording (only silence, noise, music or a tone). "
+        "Record someone speaking, close to the microphone.",
+        "es": "No se oye a nadie hablar: en esta grabación no parece haber voz (solo silencio, ruido, música o un tono). "
+        "Graba a alguien hablando, cerca del micrófono.",
     },
     "longer_than_limit": {
         "en": "The clip is longer than {max_seconds:g} s: only its first {max_seconds:g} s were analysed.",

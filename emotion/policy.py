@@ -47,18 +47,27 @@ class Note(str):
 class Clip:
     audio: np.ndarray  # (N,) float32 at the model's rate, at most max_seconds long
     notes: list[str] = field(default_factory=list)  # e.g. that only the first minute was heard
+    speech: list[tuple[float, float]] = field(default_factory=list)  # (start, end) s where someone speaks
 
     @property
     def seconds(self) -> float:
         return self.audio.shape[0] / SAMPLE_RATE
 
+    @property
+    def speech_seconds(self) -> float:
+        return float(sum(end - start for start, end in self.speech))
+
 
 def check_clip(audio: np.ndarray, sr: int = SAMPLE_RATE, max_seconds: float = MAX_SECONDS) -> Clip:
     """Accept or refuse decoded audio (N,) float32 at `sr`.
 
-    Returns the Clip to analyse (cut to `max_seconds`, with a note saying so);
-    raises ClipRefused for a clip that is too short or silent.
+    Returns the Clip to analyse (cut to `max_seconds`, with a note saying so,
+    and where the voice-activity detector hears speech); raises ClipRefused
+    for a clip that is too short, silent, or holds no speech (a room, a
+    cough, a tone, music, noise: emotion.speech.MIN_SPEECH_SECONDS).
     """
+    from .speech import MIN_SPEECH_SECONDS, speech_spans  # the detector's import costs a moment: not at import
+
     seconds = audio.shape[0] / sr
     if seconds < MIN_SECONDS:
         raise ClipRefused.keyed("too_short", ms=seconds * 1000, min_seconds=MIN_SECONDS)
@@ -69,7 +78,10 @@ def check_clip(audio: np.ndarray, sr: int = SAMPLE_RATE, max_seconds: float = MA
     if seconds > max_seconds:
         audio = audio[: int(max_seconds * sr)]
         notes.append(Note.keyed("longer_than_limit", max_seconds=max_seconds))
-    return Clip(audio, notes)
+    clip = Clip(audio, notes, speech_spans(audio, sr))
+    if clip.speech_seconds < MIN_SPEECH_SECONDS:
+        raise ClipRefused.keyed("no_speech", speech=clip.speech_seconds, min_speech=MIN_SPEECH_SECONDS)
+    return clip
 
 
 def load_clip(source: AudioSource, sr: int = SAMPLE_RATE, max_seconds: float = MAX_SECONDS) -> Clip:

@@ -45,13 +45,7 @@ THRESHOLD = 0.15
 # padding each side), so in effect: at least one span. RAVDESS's least is 0.32 s.
 MIN_SPEECH_SECONDS = 0.25
 
-# What a person reads when a clip is refused for this (the app's two languages).
-NO_SPEECH = {
-    "en": "No speech heard: nobody seems to be speaking in this recording (only silence, "
-    "noise, music or a tone). Record someone speaking, close to the microphone.",
-    "es": "No se oye a nadie hablar: en esta grabación no parece haber voz (solo silencio, "
-    "ruido, música o un tono). Graba a alguien hablando, cerca del micrófono.",
-}
+# The refusal a person reads is emotion.i18n's "no_speech" (English and Spanish), raised by emotion.policy.
 
 _lock = threading.Lock()
 _model = None  # (front end, LSTM, head), loaded once by _vad()

@@ -57,6 +57,8 @@ def ffmpeg(args, out):
 
 UNREADABLE = "Could not read '.+' as audio: it (is not a sound recording|has no sound track)"
 FIRST_MINUTE = "first 60 s"
+NO_SPEECH = "No speech heard: nobody seems to be speaking"
+T = np.arange(3 * SR) / SR  # 3 s of sample times for the generated non-speech
 # What libsndfile's and ffmpeg's own messages look like; none may reach a person.
 DECODER_LOG = r"Invalid data|Error opening|Format not recognised|pipe:|@ 0x|libsndfile|Output file|stream #"
 
@@ -76,7 +78,13 @@ CASES = {
     "inaudible hum at -80 dBFS": (lambda d: write(d / "hum.wav", np.full(3 * 16000, 1e-4, np.float32), sr=16000, subtype="FLOAT"),
                                   "silent \\(-80 dBFS\\)"),
     "near-silence with one click": (
-        lambda d: write(d / "click.wav", np.r_[np.zeros(SR), [0.9], np.zeros(SR)].astype(np.float32) + 1e-5), ANSWER),
+        lambda d: write(d / "click.wav", np.r_[np.zeros(SR), [0.9], np.zeros(SR)].astype(np.float32) + 1e-5), NO_SPEECH),
+    # Sound that is not speech: refused by the voice-activity detector, not answered with an emotion.
+    "a 440 Hz tone": (lambda d: write(d / "tone.wav", 0.3 * np.sin(2 * np.pi * 440 * T)), NO_SPEECH),
+    "white noise": (lambda d: write(d / "white.wav", 0.1 * np.random.default_rng(1).standard_normal(len(T))), NO_SPEECH),
+    "a chord struck twice a second (music)": (  # each strike decays, as a piano's does
+        lambda d: write(d / "chord.wav", sum(0.1 * np.sin(2 * np.pi * f * T) for f in (261.6, 329.6, 392.0))
+                        * np.exp(-6 * (T % 0.5))), NO_SPEECH),
     "10 ms of speech": (lambda d: write(d / "short.wav", speech()[SR : SR + SR // 100]), "too short \\(10 ms\\)"),
     "96 kHz": (lambda d: write(d / "rate96k.wav", speech(sr=96000), sr=96000), ANSWER),
     "8 kHz": (lambda d: write(d / "rate8k.wav", speech(sr=8000), sr=8000), ANSWER),
@@ -154,7 +162,7 @@ def test_library(name, matrix, recognizer, folder):
 @pytest.mark.parametrize("name", list(CASES))
 def test_app_handler(name, matrix, handlers, folder):
     path, outcome = matrix[name]
-    labels, figure, truth, status = handlers.predict(str(path), True, 30.0)
+    labels, figure, truth, status, _ = handlers.predict(str(path), True, 30.0)
     if refused(outcome):
         assert labels is None and figure is None and truth == "" and status.startswith("\u26a0")
         assert_message(status, outcome, folder)
@@ -169,7 +177,7 @@ def test_app_handler(name, matrix, handlers, folder):
 
 
 def test_nothing_recorded_gets_a_message_in_the_app(handlers):
-    labels, figure, truth, status = handlers.predict(None, True, 30.0)
+    labels, figure, truth, status, _ = handlers.predict(None, True, 30.0)
     assert labels is None and figure is None and "No audio yet" in status
 
 
@@ -190,7 +198,7 @@ def test_api_over_the_real_server(matrix, app_url, folder):
 
     client = Client(app_url, verbose=False)
     for name, (path, outcome) in matrix.items():
-        labels, plot, truth, status = client.predict(handle_file(str(path)), api_name="/predict")
+        labels, plot, truth, status, _ = client.predict(handle_file(str(path)), api_name="/predict")
         if refused(outcome):
             assert not labels and plot is None, name
             assert_message(status, outcome, folder)

@@ -52,7 +52,10 @@ def test_refusals_are_worded_in_spanish_with_the_same_numbers(tmp_path):
 
 
 def test_notes_on_an_answered_clip_are_worded_in_spanish():
-    clip = check_clip(np.full(16000 * 3, 0.1, dtype=np.float32), max_seconds=2.0)
+    from emotion import load_audio
+    from tests.conftest import EXAMPLE_CLIPS
+
+    clip = check_clip(load_audio(EXAMPLE_CLIPS[4])[16000:], max_seconds=2.0)  # speech from the first sample
     [note] = clip.notes
     assert note.startswith("The clip is longer than 2 s")
     assert localize(note, "es") == "El clip dura más de 2 s: solo se analizaron sus primeros 2 s."
