@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPACE_FILES = [
-    "app.py", "README.md", "requirements.txt", "packages.txt",
+    "app.py", "app_text.py", "README.md", "requirements.txt", "packages.txt",
     "emotion/*.py", "weights/model.safetensors", "weights/config.json", "weights/run/confusion_test.png",
     "examples/*.flac",
 ]

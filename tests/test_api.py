@@ -28,7 +28,7 @@ def test_predict_an_example_clip(client, example_clips, served_device):
     from gradio_client import handle_file
 
     clip = example_clips[7]  # 03-01-08-02-01-01-24.flac: surprised, actor 24
-    labels, plot, truth, status = client.predict(handle_file(str(clip)), api_name="/predict")
+    labels, plot, truth, status, _ = client.predict(handle_file(str(clip)), api_name="/predict")
 
     confidences = {c["label"]: c["confidence"] for c in labels["confidences"]}
     assert set(confidences) == {f"{e} \u00b7 {EMOTIONS_ES[e]}" for e in EMOTIONS}
@@ -45,7 +45,7 @@ def test_bad_and_oversized_uploads_are_refused_and_the_app_keeps_serving(client,
 
     text = tmp_path / "notes.wav"
     text.write_text("not audio at all\n")
-    labels, plot, truth, status = client.predict(handle_file(str(text)), api_name="/predict")
+    labels, plot, truth, status, _ = client.predict(handle_file(str(text)), api_name="/predict")
     assert not labels and plot is None and "Could not read 'notes.wav' as audio" in status
 
     big = tmp_path / "huge.wav"
@@ -93,10 +93,12 @@ def test_batched_serving_answers_concurrent_requests_each_with_its_own_result(ba
 
     with ThreadPoolExecutor(len(files)) as pool:
         answers = list(pool.map(call, files))
-    labels, _, _, status = answers[1]
+    labels, _, _, status, timeline = answers[1]
+    assert timeline is None
     assert not labels and "Could not read 'notes.wav' as audio" in status
     for i, emotion in ((0, "angry"), (2, "surprised"), (3, "neutral")):
-        labels, plot, truth, status = answers[i]
+        labels, plot, truth, status, timeline = answers[i]
+        assert timeline["segments"][0]["start"] == 0  # its own timeline, in the API's answer
         assert len(labels["confidences"]) == 8 and plot["plot"].startswith("data:image/png")
         assert f"- **emotion**: {emotion} \u00b7" in truth  # its own clip's ground truth, not a neighbour's
         assert labels["label"] in status and "batch of" in status

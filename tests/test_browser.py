@@ -109,3 +109,100 @@ def test_record_through_the_microphone(playwright, chromium_path, app_url, examp
         page.screenshot(path=str(ARTIFACTS / "browser_microphone.png"), full_page=True)
     finally:
         browser.close()
+
+
+def test_live_tab_shows_updates_while_the_microphone_plays_and_stops_cleanly(playwright, chromium_path, app_url,
+                                                                              example_clips, tmp_path):
+    # A test actor's angry clip, twice over with a pause, as the fake microphone's voice.
+    audio, sr = sf.read(example_clips[4], dtype="int16")  # 03-01-05-02-01-01-21.flac: angry, actor 21
+    wav = tmp_path / "live.wav"
+    sf.write(wav, np.concatenate([audio, np.zeros(sr // 2, np.int16), audio]), sr, subtype="PCM_16")
+    browser, page = open_page(playwright, chromium_path, app_url, [f"--use-file-for-fake-audio-capture={wav}%noloop"])
+    try:
+        page.get_by_role("tab", name="Live").click()
+        status = page.locator("#live-status")
+        status.get_by_text("Press record to start listening.").wait_for(timeout=TIMEOUT_MS)
+        page.locator("#live-status").scroll_into_view_if_needed()
+        page.get_by_role("button", name="Record", exact=True).last.click()
+        seen = set()
+        for _ in range(40):  # ~10 s: the clip plays twice; each update changes the text
+            page.wait_for_timeout(250)
+            seen.add(status.inner_text())
+        answered = [s for s in seen if "in the last 3 s" in s]
+        assert len(answered) >= 4, seen  # updates kept coming while the voice played
+        assert any("Recent:" in s for s in answered)
+        page.locator("#live-label .output-class").wait_for(timeout=TIMEOUT_MS)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "browser_live.png"), full_page=True)
+        page.get_by_role("button", name="Stop").last.click()
+        status.get_by_text("Stopped after").wait_for(timeout=TIMEOUT_MS)
+        after = status.inner_text()
+        page.wait_for_timeout(1500)
+        assert status.inner_text() == after  # nothing streams after stop
+    finally:
+        browser.close()
+
+
+def test_a_spanish_browser_sees_the_spanish_page_and_a_spanish_refusal(playwright, chromium_path, app_url, tmp_path):
+    browser = playwright.chromium.launch(executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS)
+    try:
+        context = browser.new_context(locale="es-ES", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(app_url)
+        page.get_by_text("Graba una frase con tu micrófono").wait_for(timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="Analizar").wait_for(timeout=TIMEOUT_MS)
+        for words in ("Grabar o subir", "En vivo", "Sobre el modelo, los datos y sus límites"):
+            page.get_by_role("tab" if words != "Sobre el modelo, los datos y sus límites" else "button", name=words).first.wait_for(
+                timeout=TIMEOUT_MS)
+        notes = tmp_path / "notas.wav"
+        notes.write_text("esto no es audio\n" * 50)
+        page.get_by_role("button", name="Upload file").click()  # Gradio's own aria-label, English in every locale
+        page.locator("input[type=file]").first.set_input_files(str(notes))
+        page.get_by_text("No se pudo leer 'notas.wav' como audio").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="Sobre el modelo, los datos y sus límites").click()
+        page.get_by_text("¿Qué tan bueno es?").wait_for(timeout=TIMEOUT_MS)
+        assert page.get_by_text("otros idiomas y acentos").first.is_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "browser_spanish.png"), full_page=True)
+    finally:
+        browser.close()
+
+
+def test_on_a_phone_the_result_follows_the_recorder_and_nothing_is_cut(playwright, chromium_path, app_url, example_clips,
+                                                                       tmp_path):
+    from emotion import load_audio
+
+    joined = tmp_path / "angry_then_sad.wav"  # long enough for a timeline
+    sf.write(joined, np.concatenate([load_audio(example_clips[4]), load_audio(example_clips[3])]), 16000)
+    browser = playwright.chromium.launch(executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS)
+    try:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                      has_touch=True)
+        page = context.new_page()
+        page.goto(app_url)
+        page.get_by_text("Escuchando Emociones").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="Upload file").click()
+        with page.expect_file_chooser() as chooser:
+            page.get_by_text("Drop Audio Here").click()
+        chooser.value.set_files(str(joined))
+        page.get_by_text("Model ran on").wait_for(timeout=TIMEOUT_MS)
+        plot = page.locator("#figure img").first
+        plot.wait_for(timeout=TIMEOUT_MS)
+        width = page.evaluate("document.documentElement.clientWidth")
+        label = page.locator(".output-class").first.bounding_box()
+        examples = page.get_by_text("Example clips (click one)").bounding_box()
+        recorder = page.get_by_text("Drop Audio Here").count() == 0 and page.locator("audio, .waveform-container").first
+        assert label["y"] < examples["y"]  # the answer comes before the examples and the attribution
+        box = plot.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1  # the figure fits the screen: its title is not cut
+        natural = page.evaluate("img => img.naturalWidth / img.naturalHeight", plot.element_handle())
+        assert box["width"] / box["height"] == pytest.approx(natural, rel=0.05)  # scaled, not cropped
+        caption = page.locator("#figure [data-testid='block-label']").bounding_box()
+        assert caption["y"] + caption["height"] <= box["y"] + 2  # the block's label sits above the figure, not over its title
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1  # no sideways scrolling
+        del recorder
+        ARTIFACTS.mkdir(exist_ok=True)
+        plot.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "browser_phone.png"), full_page=True)
+    finally:
+        browser.close()

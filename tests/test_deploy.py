@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -98,3 +101,44 @@ def test_readme_front_matter_links_the_space_to_its_model_and_data():
     assert data.models == [HUB_REPO]
     assert data.datasets == card_metadata(config).datasets
     assert {"audio-classification", "speech-emotion-recognition"} <= set(data.tags)
+
+
+ZEROGPU_STAND_IN = '''
+"""A stand-in for Hugging Face's `spaces` package as ZeroGPU runs it: a GPU exists only
+inside a request, so a decorated function called outside one fails, as it does there."""
+IN_REQUEST = False
+CALLS = []
+
+
+def GPU(fn=None, duration=60):
+    def decorate(f):
+        def wrapper(*args, **kwargs):
+            if not IN_REQUEST:
+                raise RuntimeError(f"ZeroGPU: {f.__name__} called outside a request")
+            CALLS.append((f.__name__, duration))
+            return f(*args, **kwargs)
+        return wrapper
+    return decorate(fn) if callable(fn) else decorate
+'''
+
+
+@pytest.mark.slow
+def test_on_zerogpu_start_up_calls_no_gpu_function_and_a_request_holds_it_briefly(tmp_path):
+    """`python app.py` under `spaces`: main() loads, builds, warms up and launches without
+    calling the @spaces.GPU function; a request then calls it, with a duration that fits."""
+    (tmp_path / "spaces.py").write_text(ZEROGPU_STAND_IN)
+    script = (
+        "import gradio as gr, spaces, app\n"
+        "gr.Blocks.launch = lambda self, **kw: setattr(app, 'LAUNCHED', (self, kw))\n"
+        "app.main()  # load, build, queue, warm up, 'launch'\n"
+        "assert spaces.CALLS == [], spaces.CALLS\n"
+        "demo, kw = app.LAUNCHED\n"
+        "assert kw['i18n'] is demo.i18n\n"
+        "spaces.IN_REQUEST = True\n"
+        "out = demo.handlers.predict(str(app.EXAMPLES[4]))\n"
+        "assert out[0] and spaces.CALLS == [('model_answers', 10)], spaces.CALLS\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}", "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
