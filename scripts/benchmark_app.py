@@ -1,10 +1,12 @@
-"""How fast is a request? Times the app's handler on a 4 s clip, stage by stage.
+"""How fast is a request? Times the app's handler on a 4 s clip, stage by stage, and on a 60 s one.
 
-    python scripts/benchmark_app.py [--runs 50] [--weights DIR]
+    python scripts/benchmark_app.py [--runs 50] [--long-runs 5] [--weights DIR]
 
 Prints p50/p95 of the whole request (the handler plus the PNG encoding that
-Gradio's Plot does after it) and of each stage -- decode, resample, trim,
-model, plot -- and the cold start (interpreter + `import app`: torch, gradio,
+Gradio's Plot does after it) and of each stage -- decode, resample, voice
+activity (silero-vad), trim, model (with the timeline), plot -- for a 4 s
+clip, the same for a 60 s clip (the longest the app analyses: the test
+actors' clips end to end), and the cold start (interpreter + `import app`: torch, gradio,
 model load, UI) measured in fresh subprocesses. The clip is a test actor's,
 cut to 4 s and written as a 48 kHz 16-bit WAV, like a browser upload. Other
 processes on the machine (a training run) slow every number: the script says
@@ -54,6 +56,7 @@ def busy_processes() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--long-runs", type=int, default=5, help="runs of the 60 s clip")
     parser.add_argument("--weights", default=None, help="weights folder (default: $EMOTION_WEIGHTS or weights/)")
     parser.add_argument("--cold-repeats", type=int, default=3)
     args = parser.parse_args()
@@ -81,6 +84,7 @@ def main() -> None:
     from emotion import EmotionRecognizer, to_mono_float32, trim_silence
     from emotion.display import trim_figure
     from emotion.inference import clip_windows
+    from emotion.speech import speech_spans
 
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // app.CONCURRENCY))  # as app.main() serves
     handlers = app.EmotionDemo(EmotionRecognizer.load(os.environ.get("EMOTION_WEIGHTS", ROOT / "weights")))
@@ -95,10 +99,10 @@ def main() -> None:
         handlers.predict(str(clip))
         first = time.perf_counter() - first
 
-        stages: dict[str, list[float]] = {k: [] for k in ("request", "decode", "resample", "trim", "model", "plot")}
+        stages: dict[str, list[float]] = {k: [] for k in ("request", "decode", "resample", "vad", "trim", "model", "plot")}
         for _ in range(args.runs):
             start = time.perf_counter()
-            _, figure, _, _ = handlers.predict(str(clip))
+            _, figure, _, _, _ = handlers.predict(str(clip))
             encode_plot_to_base64(figure, "png")  # what gr.Plot does with the figure after the handler
             stages["request"].append(time.perf_counter() - start)
 
@@ -111,14 +115,32 @@ def main() -> None:
             x = to_mono_float32(raw, rate, sample_rate)
             stages["resample"].append(time.perf_counter() - t)
             t = time.perf_counter()
+            speech = speech_spans(x, sample_rate)
+            stages["vad"].append(time.perf_counter() - t)
+            t = time.perf_counter()
             span = trim_silence(x, top_db=handlers.default_top_db)[1]
             stages["trim"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            recognizer.probabilities(x)
+            [(_, timeline)] = recognizer.analyse_batch([x])
             stages["model"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            encode_plot_to_base64(trim_figure(x, sample_rate, span), "png")
+            encode_plot_to_base64(trim_figure(x, sample_rate, span, timeline, speech), "png")
             stages["plot"].append(time.perf_counter() - t)
+
+        # The longest clip the app analyses: a minute of test actors' speech, as a 48 kHz upload.
+        from emotion import load_audio
+
+        pieces = [load_audio(p, sr) for p in sorted((ROOT / "examples").glob("*.flac"))]
+        minute = np.tile(np.concatenate(pieces), 3)[: 60 * sr]
+        long_clip = Path(tmp) / "one_minute.wav"
+        sf.write(long_clip, minute, sr, subtype="PCM_16")
+        long_times, long_segments = [], 0
+        for _ in range(args.long_runs):
+            start = time.perf_counter()
+            _, figure, _, _, timeline = handlers.predict(str(long_clip))
+            encode_plot_to_base64(figure, "png")
+            long_times.append(time.perf_counter() - start)
+            long_segments = len(timeline["segments"])
 
     n_windows = len(clip_windows(np.zeros(int(CLIP_SECONDS * sample_rate), np.float32),
                                  recognizer.window, recognizer.hop))
@@ -126,8 +148,9 @@ def main() -> None:
           f"torch threads {torch.get_num_threads()}, CPUs {os.cpu_count()}, "
           f"model input {n_windows} windows of {recognizer.window / sample_rate:g} s x {recognizer.config.get('ensemble_size', 1)} M5s")
     print(f"  request   {percentiles(stages['request'])}   (handler + PNG encoding, as served)")
-    for name in ("decode", "resample", "trim", "model", "plot"):
+    for name in ("decode", "resample", "vad", "trim", "model", "plot"):
         print(f"    {name:<9}{percentiles(stages[name])}")
+    print(f"  60 s clip  {percentiles(long_times)}   ({args.long_runs} runs; timeline of {long_segments} windows)")
     print(f"  first request after import: {first * 1000:.0f} ms (librosa import, torch first call; app.py warms up before serving)")
     print(f"  cold start, python + import app + page:   median {np.median(cold_app):.2f} s of {len(cold_app)}")
     print(f"  cold start, python + emotion + model load: median {np.median(cold_lib):.2f} s of {len(cold_lib)}")
