@@ -47,7 +47,8 @@ def test_short_run_writes_loadable_weights_and_a_run_record(trained):
     assert sum(map(sum, config["metrics"]["test"]["confusion"])) == 60
     assert config["calibration"]["temperature"] > 0 and "ece_uncalibrated" in config["metrics"]["test"]
     card = (out / "README.md").read_text()  # the model card, written from config.json
-    assert card.startswith("---\nlicense: cc-by-nc-sa-4.0") and f"{config['metrics']['test']['accuracy']:.1%}" in card
+    assert card.startswith("---\n") and "\nlicense: cc-by-nc-sa-4.0\n" in card.split("---")[1]  # Hub front matter
+    assert f"{config['metrics']['test']['accuracy']:.1%}" in card
     assert [a["kind"] for a in config["training"]["augmentation"]] == ["crop", "speed", "white_noise"]
     assert config["training"]["augmentation"][0]["description"] in card and "label smoothing 0.1" in card
     assert "Six-fold cross-validation" not in card  # the repository's records are of another recipe
