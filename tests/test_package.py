@@ -111,3 +111,21 @@ def test_the_model_cards_snippet_runs_in_the_fresh_venv(venv, tmp_path):
     out = run([str(venv / "bin" / "python"), "-c", snippet], cwd=tmp_path, env=outside_env(HF_HUB_CACHE=str(tmp_path / "hub")))
     probabilities = ast.literal_eval(out.stdout.strip().splitlines()[-1])
     assert len(probabilities) == 8 and sum(probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_every_package_the_library_imports_is_a_dependency_of_the_wheel():
+    """A library import missing from pyproject.toml works in this venv and fails after `pip install .`."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {re.split(r"[<>=\[ ;]", d, maxsplit=1)[0].lower().replace("-", "_")
+                for d in project["dependencies"] + project["optional-dependencies"]["app"]}
+    imported = set()
+    for path in (ROOT / "emotion").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "emotion"}
+    assert third_party and third_party <= declared, third_party - declared
