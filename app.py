@@ -95,10 +95,17 @@ def input_rate(path: str, language: str) -> str:
     return text("input_rate", language, khz=info.samplerate / 1000, channels=info.channels)
 
 
-def refusal_outputs(message: str, warn: bool = True) -> tuple:
-    """Empty outputs and the reason, in the user's terms; the app keeps serving."""
-    if warn:
-        gr.Warning(message)
+def warn(message: str, language: str) -> None:
+    """A toast. Its message is in the visitor's language; its title stays Gradio's "Warning"
+    (Gradio 6.31's page shows the level's name there, whatever `title` says)."""
+    gr.Warning(message)
+
+
+def refusal_outputs(message: str, language: str | None = "en") -> tuple:
+    """Empty outputs and the reason, in the user's terms; the app keeps serving.
+    language=None: no toast (nothing was sent, or a batch with no one visitor to tell)."""
+    if language is not None:
+        warn(message, language)
     return None, None, "", f"\u26a0 {message}", None
 
 
@@ -191,12 +198,12 @@ class EmotionDemo:
         language = request_language(request)
         clip = self.read(audio_path, language)
         if isinstance(clip, str):
-            return refusal_outputs(clip, warn=audio_path is not None)
+            return refusal_outputs(clip, language if audio_path is not None else None)
         long = clip.seconds > PROGRESS_SECONDS
         if long:
             progress(0.3, desc=text("progress_model", language))
         for note in clip.notes:
-            gr.Warning(localize(note, language))
+            warn(localize(note, language), language)
         [answer], seconds = model_answers(self.recognizer, [clip.audio])
         add_speech(answer[1], clip.speech)
         if long:
@@ -221,7 +228,7 @@ class EmotionDemo:
         results, answered = [], iter(answers)
         for path, clip, trim, top_db in zip(audio_paths, clips, trims, top_dbs):
             if isinstance(clip, str):
-                results.append(refusal_outputs(clip, warn=False))
+                results.append(refusal_outputs(clip, None))
             else:
                 results.append(self.answer(path, clip, next(answered), model, trim, top_db, start))
         return tuple(list(column) for column in zip(*results))
