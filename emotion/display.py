@@ -195,7 +195,7 @@ def trim_figure(
         for emotion, color in zip(timeline_emotions(timeline), TIMELINE_COLORS):
             add(Line2D(centres, [seg.probabilities[emotion] for seg in timeline], color=color, lw=1.4, marker="o",
                        markersize=2.5, transform=data), f"timeline:{emotion}")
-            legend = fig.text(x, timeline_bottom + timeline_height + 0.012, names.get(emotion, emotion), color=color,
+            fig.text(x, timeline_bottom + timeline_height + 0.012, names.get(emotion, emotion), color=color,
                               fontsize=8.5, fontweight="bold", va="bottom", gid="timeline:legend")
             x += 0.012 * (len(names.get(emotion, emotion)) + 2)
         if silent:

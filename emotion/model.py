@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 
 def standardise(x: torch.Tensor, std_floor: float = 1e-3) -> torch.Tensor:

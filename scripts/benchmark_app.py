@@ -16,7 +16,6 @@ when it sees one.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import subprocess
 import sys
