@@ -115,3 +115,26 @@ def test_the_generalisation_benchmark_travels_with_the_weights(shipped_config):
         assert f"| nemo_test: speakers KD0, TP0 | {g['corpora']['nemo_test']['accuracy']:.1%} |" in text
     bare = {k: v for k, v in shipped_config.items() if k != "generalisation"}
     assert "Not measured for these weights" in model_card(bare) and "Other voices and channels" not in about(bare)
+
+
+def emobox_summary(folds=range(1, 7), layout="emobox"):
+    """A crossval summary as python -m train.crossval --layout emobox writes it (numbers made up)."""
+    blocks = ["1,11,20,21", "4,10,12,14", "8,9,19,23", "3,5,7,24", "2,15,16,18", "6,13,17,22"]
+    return {
+        "command": "python -m train.crossval --layout emobox --ensemble 1", "layout": layout,
+        "folds": [{"fold": k, "test_actors": blocks[k - 1], "accuracy": 0.5 + k / 100, "uar": 0.49 + k / 100} for k in folds],
+        "accuracy_mean": 0.535, "accuracy_sd": 0.019, "uar_mean": 0.525, "uar_sd": 0.019,
+    }
+
+
+def test_the_emobox_result_sits_beside_the_published_figures_and_refuses_partial_runs():
+    from train.model_card import emobox_section
+
+    section = emobox_section(emobox_summary(), "The shipped recipe as one model.")
+    assert "| 3 | 8, 9, 19, 23 | 53.0% | 52.0% |" in section
+    assert "| WavLM-base (EmoBox) | 62.1 % |" in section and "| HuBERT-base (EmoBox) | 66.2 % |" in section
+    assert "**M5 from scratch, this recipe, one model** | **53.5%**" in section
+    with pytest.raises(SystemExit, match="needs all six"):
+        emobox_section(emobox_summary(folds=[1, 2, 3]), "partial")
+    with pytest.raises(SystemExit, match="not on EmoBox's folds"):
+        emobox_section(emobox_summary(layout="blocks"), "another layout")

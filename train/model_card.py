@@ -3,6 +3,7 @@
     python -m train.model_card --weights weights
     python -m train.model_card --crossval runs/cv/crossval.json --recipe "One sentence on the recipe."
     python -m train.model_card --alternative runs/cv_H/crossval.json "Class-weighted loss." --trimming trimming.json
+    python -m train.model_card --emobox runs/cv_emobox/crossval.json --recipe "One sentence on the recipe."
 
 The card's body is emotion.card.model_card: every number comes from the
 weights' own config.json, rendered by the same code as the app's About panel.
@@ -23,7 +24,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from emotion.card import confusion_table, model_card
+from emotion.card import PUBLISHED, confusion_table, model_card
 from emotion.checkpoint import read_config, update_config
 from emotion.labels import format_actors, parse_actors
 
@@ -102,6 +103,39 @@ folds 1–5 (test actors 1–20); fold 6 (actors 21–24) is reported, never use
 {note}"""
 
 
+def emobox_section(cv: dict, recipe: str) -> str:
+    """The recipe on EmoBox's six RAVDESS folds, beside the published figures on the same folds."""
+    if cv.get("layout") != "emobox":
+        raise SystemExit(f"error: {cv.get('command', 'this summary')!r} is not on EmoBox's folds (--layout emobox)")
+    folds = sorted(cv["folds"], key=lambda m: m["fold"])
+    if [m["fold"] for m in folds] != list(range(1, 7)):
+        raise SystemExit(f"error: the EmoBox summary has folds {[m['fold'] for m in folds]}; the card needs all six")
+    rows = "\n".join(
+        f"| {m['fold']} | {format_actors(parse_actors(m['test_actors']))} | {m['accuracy']:.1%} | {m['uar']:.1%} |" for m in folds
+    )
+    published = "\n".join(f"| {name} | {acc} |" for name, acc in PUBLISHED if "EmoBox" in name)
+    return f"""
+## EmoBox folds: the figure that sits beside published ones
+
+{recipe} The EmoBox benchmark's six RAVDESS folds by test actors, each fold's
+validation actors taken from its own training actors. WA is accuracy, UA the
+unweighted average recall. `{cv['command']}`
+
+| fold | test actors | WA | UA |
+| --- | --- | --- | --- |
+{rows}
+| **mean ± sd** | | **{cv['accuracy_mean']:.1%} ± {cv['accuracy_sd']:.1%}** | {cv['uar_mean']:.1%} ± {cv['uar_sd']:.1%} |
+
+Published on the same folds (WA; self-supervised models pre-trained on thousands of
+hours of speech, frozen, with a small head):
+
+| system | WA |
+| --- | --- |
+{published}
+| **M5 from scratch, this recipe, one model** | **{cv['accuracy_mean']:.1%}** |
+"""
+
+
 def trimming_section(rows: list[dict], shipped_trims: bool) -> str:
     table = "\n".join(f"| {r['setting']} | {r['val_uar']:.1%} | {r['test_accuracy']:.1%} | {r['test_uar']:.1%} |" for r in rows)
     return f"""
@@ -131,6 +165,11 @@ def experiment_sections(config: dict, records: dict, folder: Path) -> str:
             rows = [alternative(json.loads((folder / a["summary"]).read_text()), a["recipe"]) for a in records.get("alternatives", [])]
             if rows:
                 out.append(alternatives_section(rows, alternative(cv, "**this recipe, as one model** (table above)")))
+    emobox = records.get("emobox")
+    if emobox:
+        cv = json.loads((folder / emobox["summary"]).read_text())
+        if not recipe_differences(cv, config["training"]["config"]):
+            out.append(emobox_section(cv, emobox["recipe"]))
     if records.get("trimming"):
         out.append(trimming_section(json.loads((folder / records["trimming"]).read_text()), config["preprocessing"]["trim"]))
     return "".join(out)
@@ -178,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crossval", help="record this crossval.json (python -m train.crossval) as the recipe's cross-validation")
     parser.add_argument("--recipe", default="", help="one sentence on what the cross-validated recipe is")
     parser.add_argument("--trimming", help="record this JSON list of trimming results")
+    parser.add_argument("--emobox", help="record this crossval.json (python -m train.crossval --layout emobox) as the recipe's EmoBox result")
     parser.add_argument("--alternative", nargs=2, action="append", metavar=("CROSSVAL_JSON", "RECIPE"), default=[],
                         help="record a cross-validated recipe that was not shipped, and one sentence on it (repeatable)")
     args = parser.parse_args(argv)
@@ -188,11 +228,14 @@ def main(argv: list[str] | None = None) -> int:
         records["crossval"] = {"summary": keep(Path(args.crossval), folder), "recipe": args.recipe}
     if args.trimming:
         records["trimming"] = keep(Path(args.trimming), folder)
+    if args.emobox:
+        emobox_section(json.loads(Path(args.emobox).read_text()), args.recipe)  # refuses another layout or a partial run now
+        records["emobox"] = {"summary": keep(Path(args.emobox), folder), "recipe": args.recipe}
     if args.alternative:
         for path, recipe in args.alternative:
             alternative(json.loads(Path(path).read_text()), recipe)  # refuses a partial cross-validation now
         records["alternatives"] = [{"summary": keep(Path(path), folder), "recipe": recipe} for path, recipe in args.alternative]
-    if args.crossval or args.trimming or args.alternative:
+    if args.crossval or args.trimming or args.alternative or args.emobox:
         folder.mkdir(parents=True, exist_ok=True)
         records_path.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {write_model_card(args.weights, records_path)}")
