@@ -66,6 +66,9 @@ def test_readme_figures_are_the_recorded_ones():
     readme = (ROOT / "README.md").read_text()
     assert f"| **{test['accuracy']:.1%}** | {test['uar']:.1%} | {test['ece']:.1%} |" in readme
     assert f"| {cv['accuracy_mean']:.1%} ± {cv['accuracy_sd']:.1%} | {cv['uar_mean']:.1%} |" in readme
+    emobox = json.loads((ROOT / "experiments" / records["emobox"]["summary"]).read_text())
+    assert emobox["layout"] == "emobox" and len(emobox["folds"]) == 6
+    assert f"EmoBox's six RAVDESS folds (WA ± sd; UA) | {emobox['accuracy_mean']:.1%} ± {emobox['accuracy_sd']:.1%} | {emobox['uar_mean']:.1%} |" in readme
     g = config["generalisation"]
     for name, label in (("telephone_g711", "telephone line"), ("laptop_mic", "laptop microphone"), ("room_hall", "a hall"),
                         ("babble_10dB", "babble of other voices at 10 dB")):
