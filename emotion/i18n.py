@@ -48,9 +48,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "El clip es demasiado corto ({ms:.0f} ms): grabe al menos {min_seconds:g} s de voz, por ejemplo una frase corta.",
     },
     "silent": {
-        "en": "The clip is silent ({loudness}): there is no voice to analyse. "
+        "en": "The clip is silent ({dbfs:.0f} dBFS): there is no voice to analyse. "
         "Check that the right microphone is selected and not muted, then record again.",
-        "es": "El clip está en silencio ({loudness}): no hay voz que analizar. "
+        "es": "El clip está en silencio ({dbfs:.0f} dBFS): no hay voz que analizar. "
+        "Compruebe que el micrófono correcto está seleccionado y no silenciado, y vuelva a grabar.",
+    },
+    "digital_silence": {
+        "en": "The clip is silent (digital silence): there is no voice to analyse. "
+        "Check that the right microphone is selected and not muted, then record again.",
+        "es": "El clip está en silencio (silencio digital): no hay voz que analizar. "
         "Compruebe que el micrófono correcto está seleccionado y no silenciado, y vuelva a grabar.",
     },
     "no_speech": {
@@ -65,9 +71,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-SILENCE_WORDS = {"en": "digital silence", "es": "silencio digital"}
-
-
 def message(key: str, language: str = DEFAULT_LANGUAGE, **params) -> str:
     """The message `key` in `language` (English where there is no such language), filled with `params`."""
     texts = MESSAGES[key]
@@ -79,10 +82,7 @@ def localize(error: Exception, language: str = DEFAULT_LANGUAGE) -> str:
     key = getattr(error, "key", None)
     if key is None or key not in MESSAGES:
         return str(error)
-    params = dict(error.params)
-    if params.get("loudness") == SILENCE_WORDS[DEFAULT_LANGUAGE]:
-        params["loudness"] = SILENCE_WORDS.get(language, params["loudness"])
-    return message(key, language, **params)
+    return message(key, language, **error.params)
 
 
 def language_of(accept_language: str | None) -> str:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .audio import SAMPLE_RATE, AudioError, AudioSource, load_audio
-from .i18n import SILENCE_WORDS
 
 MIN_SECONDS = 0.5  # shorter than a syllable or two: nothing to hear an emotion in
 SILENCE_PEAK = 1e-3  # -60 dBFS peak: below this no voice was recorded (M5's std floor)
@@ -55,7 +54,9 @@ class Clip:
 
     @property
     def speech_seconds(self) -> float:
-        return float(sum(end - start for start, end in self.speech))
+        from .speech import spans_seconds
+
+        return spans_seconds(self.speech)
 
 
 def check_clip(audio: np.ndarray, sr: int = SAMPLE_RATE, max_seconds: float = MAX_SECONDS) -> Clip:
@@ -73,7 +74,7 @@ def check_clip(audio: np.ndarray, sr: int = SAMPLE_RATE, max_seconds: float = MA
         raise ClipRefused.keyed("too_short", ms=seconds * 1000, min_seconds=MIN_SECONDS)
     peak = float(np.abs(audio).max())
     if peak < SILENCE_PEAK:
-        raise ClipRefused.keyed("silent", loudness=f"{20 * np.log10(peak):.0f} dBFS" if peak > 0 else SILENCE_WORDS["en"])
+        raise ClipRefused.keyed("silent", dbfs=20 * np.log10(peak)) if peak > 0 else ClipRefused.keyed("digital_silence")
     notes = []
     if seconds > max_seconds:
         audio = audio[: int(max_seconds * sr)]
