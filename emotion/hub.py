@@ -72,11 +72,17 @@ def fetch_repo(repo_id: str, revision: str | None = None, cache_dir: str | os.Pa
     # Imported here: loading a local folder, the common case, should not pay for it.
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (HfHubHTTPError, HFValidationError, LocalEntryNotFoundError,
-                                        RepositoryNotFoundError, RevisionNotFoundError)
+                                        OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError)
 
     asked = f"'{repo_id}'" + (f" at revision '{revision}'" if revision else "")
     try:
-        folder = snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, allow_patterns=HUB_FILES)
+        try:
+            folder = snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, allow_patterns=HUB_FILES)
+        except OfflineModeIsEnabled:
+            # huggingface_hub 1.x, offline, with a commit hash as the revision, asks the Hub
+            # for the file list anyway (seen with 1.33; 2.x reads the cache): read it ourselves.
+            folder = snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, allow_patterns=HUB_FILES,
+                                       local_files_only=True)
     except LocalEntryNotFoundError:
         raise CheckpointError(
             f"Weights {asked} are not in the Hugging Face cache and the Hub cannot be reached "
