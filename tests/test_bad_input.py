@@ -55,7 +55,10 @@ def ffmpeg(args, out):
     return out
 
 
-UNREADABLE = "Could not read '.+' as audio: it (is not a sound recording|has no sound track)"
+# Without ffmpeg (a user who skipped the system packages) the same files get the
+# message that names the formats readable without it.
+UNREADABLE = ("Could not read '.+' as audio: it (is not a sound recording|has no sound track"
+              + ("" if HAS_FFMPEG else "|is not WAV, FLAC, OGG or MP3") + ")")
 FIRST_MINUTE = "first 60 s"
 NO_SPEECH = "No speech heard: nobody seems to be speaking"
 T = np.arange(3 * SR) / SR  # 3 s of sample times for the generated non-speech
