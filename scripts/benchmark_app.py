@@ -1,6 +1,6 @@
 """How fast is a request? Times the app's handler on a 4 s clip, stage by stage, and on a 60 s one.
 
-    python scripts/benchmark_app.py [--runs 50] [--long-runs 5] [--weights DIR]
+    python scripts/benchmark_app.py [--runs 50] [--long-runs 5] [--weights DIR] [--device cpu|cuda]
 
 Prints p50/p95 of the whole request (the handler plus the PNG encoding that
 Gradio's Plot does after it) and of each stage -- decode, resample, voice
@@ -49,7 +49,8 @@ def cold_start(code: str, repeats: int = 3) -> list[float]:
 def busy_processes() -> list[str]:
     out = subprocess.run(["ps", "-eo", "pid,pcpu,args"], capture_output=True, text=True).stdout.splitlines()[1:]
     me = str(os.getpid())
-    return [line.strip() for line in out if "train" in line and "ps -eo" not in line and not line.strip().startswith(me)]
+    # A training run: `python -m train ...` (or crossval, tta, ...), not any command line that says "train".
+    return [line.strip() for line in out if "-m train" in line and "ps -eo" not in line and not line.strip().startswith(me)]
 
 
 def main() -> None:
@@ -58,6 +59,7 @@ def main() -> None:
     parser.add_argument("--long-runs", type=int, default=5, help="runs of the 60 s clip")
     parser.add_argument("--weights", default=None, help="weights folder (default: $EMOTION_WEIGHTS or weights/)")
     parser.add_argument("--cold-repeats", type=int, default=3)
+    parser.add_argument("--device", default=None, help="cpu, cuda (default: cuda when available, as app.py serves)")
     args = parser.parse_args()
     if args.weights:
         os.environ["EMOTION_WEIGHTS"] = args.weights
@@ -86,7 +88,7 @@ def main() -> None:
     from emotion.speech import speech_spans
 
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // app.CONCURRENCY))  # as app.main() serves
-    handlers = app.EmotionDemo(EmotionRecognizer.load(os.environ.get("EMOTION_WEIGHTS", ROOT / "weights")))
+    handlers = app.EmotionDemo(EmotionRecognizer.load(os.environ.get("EMOTION_WEIGHTS", ROOT / "weights"), device=args.device))
     recognizer, sample_rate = handlers.recognizer, handlers.recognizer.sample_rate
     audio, sr = sf.read(CLIP, dtype="int16")
     audio = np.pad(audio, (0, max(0, int(CLIP_SECONDS * sr) - len(audio))))[: int(CLIP_SECONDS * sr)]
@@ -141,6 +143,15 @@ def main() -> None:
             long_times.append(time.perf_counter() - start)
             long_segments = len(timeline["segments"])
 
+    # Throughput for many files at once (the CLI's and evaluate's batches): 64 four-second clips per call.
+    many = [to_mono_float32(audio[:, None].astype(np.float32) / 32768, sr, sample_rate)] * 64
+    recognizer.analyse_batch(many)
+    batch_times = []
+    for _ in range(max(1, args.long_runs)):
+        start = time.perf_counter()
+        recognizer.analyse_batch(many)
+        batch_times.append(time.perf_counter() - start)
+
     n_windows = len(clip_windows(np.zeros(int(CLIP_SECONDS * sample_rate), np.float32),
                                  recognizer.window, recognizer.hop))
     print(f"\n{CLIP_SECONDS:g} s clip ({sr} Hz WAV), {args.runs} runs, device {recognizer.device}, "
@@ -150,6 +161,8 @@ def main() -> None:
     for name in ("decode", "resample", "vad", "trim", "model", "plot"):
         print(f"    {name:<9}{percentiles(stages[name])}")
     print(f"  60 s clip  {percentiles(long_times)}   ({args.long_runs} runs; timeline of {long_segments} windows)")
+    print(f"  batch of {len(many)} 4 s clips in one call: {len(many) / np.median(batch_times):.0f} clips/s "
+          f"(median of {len(batch_times)}; model only)")
     print(f"  first request after import: {first * 1000:.0f} ms (librosa import, torch first call; app.py warms up before serving)")
     print(f"  cold start, python + import app + page:   median {np.median(cold_app):.2f} s of {len(cold_app)}")
     print(f"  cold start, python + emotion + model load: median {np.median(cold_lib):.2f} s of {len(cold_lib)}")
