@@ -6,17 +6,33 @@ from __future__ import annotations
 import pytest
 
 from emotion import parse_actors
-from train.crossval import LAYOUTS, N_FOLDS, fold_actors
+from train.crossval import LAYOUTS, fold_actors, fold_train_actors, n_folds
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_every_actor_is_a_test_actor_exactly_once_and_validation_comes_from_training(layout):
     tested = []
-    for k in range(1, N_FOLDS + 1):
+    pool = set(range(1, 21 if layout == "development" else 25))
+    for k in range(1, n_folds(layout) + 1):
         test, val = (set(parse_actors(a)) for a in fold_actors(k, layout))
-        assert len(test) == len(val) == 4 and not test & val
+        named = fold_train_actors(k, layout)
+        train = set(parse_actors(named)) if named else pool - test - val  # '' = all the others
+        assert len(test) == len(val) == 4 and not test & val and not train & (test | val)
+        assert train | test | val == pool
         tested += sorted(test)
-    assert sorted(tested) == list(range(1, 25))
+    assert sorted(tested) == sorted(pool)
+
+
+def test_the_development_layout_never_touches_the_test_actors():
+    """The folds that choose a recipe: actors 21-24 train, stop or test in none of them
+    (the blocks layout's folds 1-5 train on them, and its fold 1 stops early on them)."""
+    assert n_folds("development") == 5
+    for k in range(1, 6):
+        heard = set(parse_actors(fold_train_actors(k, "development")))
+        heard |= {a for part in fold_actors(k, "development") for a in parse_actors(part)}
+        assert heard == set(range(1, 21)), k
+    assert fold_actors(1, "development") == ("1-4", "17-20")
+    assert 21 in parse_actors(fold_actors(1)[1])  # why blocks cannot choose
 
 
 def test_the_default_layout_keeps_the_shipped_split_and_emobox_is_emoboxs():

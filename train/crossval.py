@@ -4,18 +4,23 @@
     python -m train.crossval ... --folds 3,4      # a subset (e.g. one per process)
     python -m train.crossval ... --summarise      # only rebuild the table from OUT
     python -m train.crossval ... --layout emobox  # EmoBox's folds, to compare with published figures
+    python -m train.crossval ... --layout development  # actors 1-20 only: the folds that choose recipes
 
 Folds are fixed. `--layout blocks` (default): fold k (1..6) tests actors
-4k-3..4k; fold 6 is exactly the shipped split (test 21-24, validation 17-20),
-and recipes are chosen on folds 1-5. `--layout emobox`: the six folds of the
-EmoBox benchmark (Ma et al. 2024), whose table lists frozen WavLM-base at
-62.1 % WA and HuBERT-base at 66.2 % WA; for comparison only, never for
-choosing (its folds put actors 21-24 in four test blocks). Either way each
-fold validates (early stopping, model selection, calibration) on the
-previous fold's test actors -- training actors of this fold -- and trains on
-the other sixteen. Writes each fold's run to OUT/fold_k/ and a summary: mean
-+- sd of accuracy (WA) and UAR (UA), the per-fold table and the summed
-confusion matrix (crossval.json, crossval.md).
+4k-3..4k; fold 6 is exactly the shipped split (test 21-24, validation 17-20);
+every actor is tested once, so this reports a recipe, but its folds 1-5
+train on the test actors 21-24 (fold 1 even stops early on them), so it
+cannot choose one. `--layout emobox`: the six folds of the EmoBox benchmark
+(Ma et al. 2024), whose table lists frozen WavLM-base at 62.1 % WA and
+HuBERT-base at 66.2 % WA; for comparison only (its folds put actors 21-24 in
+four test blocks). `--layout development`: five folds over actors 1-20
+alone (test 1-4, 5-8, ..., 17-20; twelve training actors each), where actors
+21-24 are never trained on, stopped on or tested: the cross-validation that
+may choose a recipe. In every layout a fold validates (early stopping, model
+selection, calibration) on the previous fold's test actors, held out of its
+training. Writes each fold's run to OUT/fold_k/ and a summary: mean +- sd of
+accuracy (WA) and UAR (UA), the per-fold table and the summed confusion
+matrix (crossval.json, crossval.md).
 """
 
 from __future__ import annotations
@@ -34,18 +39,34 @@ from emotion.labels import EMOTIONS, format_actors, parse_actors
 from .evaluate import classification_metrics, format_report
 from .train import TrainConfig, add_config_flags, config_from, run
 
-N_FOLDS = 6
-# Each layout: the test actors of folds 1..6.
+N_FOLDS = 6  # of the layouts that test every actor (blocks, emobox)
+# Each layout: the test actors of its folds 1..n.
 LAYOUTS = {
     "blocks": [tuple(range(4 * k - 3, 4 * k + 1)) for k in range(1, N_FOLDS + 1)],
     "emobox": [(1, 11, 20, 21), (4, 10, 12, 14), (8, 9, 19, 23), (3, 5, 7, 24), (2, 15, 16, 18), (6, 13, 17, 22)],
+    "development": [tuple(range(4 * k - 3, 4 * k + 1)) for k in range(1, 6)],  # actors 1-20 only
 }
+
+
+def n_folds(layout: str = "blocks") -> int:
+    return len(LAYOUTS[layout])
 
 
 def fold_actors(k: int, layout: str = "blocks") -> tuple[str, str]:
     """Fold k (1-based) -> (test actors, validation actors) in the flags' form ('21-24', '1,11,20,21')."""
     folds = LAYOUTS[layout]
-    return format_actors(folds[k - 1], dash="-"), format_actors(folds[(k - 2) % N_FOLDS], dash="-")
+    return format_actors(folds[k - 1], dash="-"), format_actors(folds[(k - 2) % len(folds)], dash="-")
+
+
+def fold_train_actors(k: int, layout: str = "blocks") -> str:
+    """Fold k's training actors: '' (every actor not tested or validated) where the layout
+    covers all 24; in the development layout the other twelve of actors 1-20, never 21-24."""
+    folds = LAYOUTS[layout]
+    pool = sorted(a for fold in folds for a in fold)
+    if len(pool) == 24:
+        return ""
+    held = set(folds[k - 1]) | set(folds[(k - 2) % len(folds)])
+    return format_actors([a for a in pool if a not in held], dash="-")
 
 
 def summarise(per_fold: list[dict]) -> dict:
@@ -99,7 +120,7 @@ def finished_folds(out: Path, layout: str = "blocks") -> list[dict]:
     Refuses to mix recipes: a fold trained with other settings is an error.
     """
     per_fold, first = [], None
-    for k in range(1, N_FOLDS + 1):
+    for k in range(1, n_folds(layout) + 1):
         run_dir = out / f"fold_{k}" / "run"
         if not (run_dir / "metrics.json").exists():
             continue
@@ -136,33 +157,36 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m train.crossval", description=__doc__.splitlines()[0])
     add_config_flags(p)
     p.set_defaults(out="runs/crossval")
-    p.add_argument("--folds", default=",".join(map(str, range(1, N_FOLDS + 1))),
-                   help="folds to run here, e.g. 6 or 1,2 (default: all); others may run in other processes")
+    p.add_argument("--folds", default="",
+                   help="folds to run here, e.g. 6 or 1,2 (default: all of the layout's); others may run in other processes")
     p.add_argument("--summarise", action="store_true", help="run nothing: rebuild the table from the folds in OUT")
     p.add_argument("--layout", choices=sorted(LAYOUTS), default="blocks",
-                   help="blocks: actors 1-4, 5-8, ... (fold 6 = the shipped split); emobox: EmoBox's folds (default: %(default)s)")
+                   help="blocks: actors 1-4, 5-8, ... (fold 6 = the shipped split); emobox: EmoBox's folds; "
+                        "development: five folds of actors 1-20, never 21-24, to choose recipes (default: %(default)s)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
-    folds = [] if args.summarise else [int(f) for f in args.folds.split(",") if f.strip()]
-    if any(not 1 <= k <= N_FOLDS for k in folds):
-        raise SystemExit(f"error: folds are numbered 1 to {N_FOLDS}; got {args.folds}")
+    total = n_folds(args.layout)
+    folds = [] if args.summarise else [int(f) for f in args.folds.split(",") if f.strip()] or list(range(1, total + 1))
+    if any(not 1 <= k <= total for k in folds):
+        raise SystemExit(f"error: the {args.layout} layout's folds are numbered 1 to {total}; got {args.folds}")
     base = config_from(args)
     out = Path(base.out)
     command = "python -m train.crossval " + shlex.join(argv)
     for k in folds:
         test, val = fold_actors(k, args.layout)
-        cfg = replace(base, out=str(out / f"fold_{k}"), test_actors=test, val_actors=val, train_actors="")
+        cfg = replace(base, out=str(out / f"fold_{k}"), test_actors=test, val_actors=val,
+                      train_actors=fold_train_actors(k, args.layout))
         run(cfg, command=f"{command}  # fold {k}")
         write_summary(out, command, args.layout)  # after every fold, so a stopped run still reports
     summary = write_summary(out, command, args.layout)
     print(markdown(summary, command))
-    missing = N_FOLDS - len(summary["folds"])
+    missing = total - len(summary["folds"])
     if missing:
-        print(f"note: {missing} of {N_FOLDS} folds not run yet under {out}; the mean is over the finished ones")
+        print(f"note: {missing} of {total} folds not run yet under {out}; the mean is over the finished ones")
     return 0
 
 
