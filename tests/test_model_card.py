@@ -138,3 +138,47 @@ def test_the_emobox_result_sits_beside_the_published_figures_and_refuses_partial
         emobox_section(emobox_summary(folds=[1, 2, 3]), "partial")
     with pytest.raises(SystemExit, match="not on EmoBox's folds"):
         emobox_section(emobox_summary(layout="blocks"), "another layout")
+
+
+def development_summary(accuracies, recipe_config, nemo=None, layout="development"):
+    """A crossval summary as python -m train.crossval --layout development writes it (numbers made up)."""
+    folds = []
+    for k, acc in enumerate(accuracies, start=1):
+        fold = {"fold": k, "test_actors": f"{4 * k - 3}-{4 * k}", "accuracy": acc, "uar": acc}
+        if nemo:
+            fold["nemo_test"] = {"accuracy": nemo[k - 1], "uar": nemo[k - 1], "n": 360, "speakers": ["KD0", "TP0"],
+                                 "neutral_recall": 0.8}
+        folds.append(fold)
+    mean = sum(accuracies) / len(accuracies)
+    return {"command": "python -m train.crossval --layout development", "layout": layout, "folds": folds,
+            "accuracy_mean": mean, "accuracy_sd": 0.02, "uar_mean": mean, "uar_sd": 0.02, "recipe": recipe_config}
+
+
+@pytest.mark.parametrize("candidate_shift, chosen", [(-0.01, "N1"), (-0.03, "B")])
+def test_the_choice_section_applies_the_rule_written_before_the_runs(tmp_path, shipped_config, candidate_shift, chosen):
+    """Baseline and candidate paired by fold on actors 1-20; the verdict is the rule's, computed
+    from the figures, and the weights whose recipe is the chosen one say so."""
+    from train.crossval import recipe
+    from train.model_card import choice_section
+
+    base_recipe = recipe(shipped_config["training"]["config"])
+    base = [0.55, 0.60, 0.50, 0.58, 0.52]
+    (tmp_path / "b.json").write_text(json.dumps(development_summary(base, base_recipe)))
+    cand_recipe = {**base_recipe, "nemo": "../shared/nemo"}
+    cand = development_summary([a + candidate_shift for a in base], cand_recipe, nemo=[0.6, 0.58, 0.55, 0.57, 0.59])
+    (tmp_path / "n.json").write_text(json.dumps(cand))
+    record = {"recipes": [{"summary": "b.json", "name": "B", "recipe": "RAVDESS only."},
+                          {"summary": "n.json", "name": "N1", "recipe": "RAVDESS and nEMO."}],
+              "rule": "N1 if it costs at most 2 points.", "margin": -2.0}
+    section = choice_section(record, tmp_path, shipped_config)
+    assert "actors 1–20 alone" in section and "N1 if it costs at most 2 points." in section
+    assert f"| 2 | 5–8 | 60.0% | {0.60 + candidate_shift:.1%} | {100 * candidate_shift:+.1f} | 58.0% |" in section
+    assert f"By that rule: **{chosen}**" in section
+    assert ("(these weights)" in section) == (chosen == "B")  # the shipped config is recipe B
+
+    (tmp_path / "n.json").write_text(json.dumps({**cand, "folds": cand["folds"][:3]}))
+    with pytest.raises(SystemExit, match="compare the same folds"):
+        choice_section(record, tmp_path, shipped_config)
+    (tmp_path / "n.json").write_text(json.dumps({**cand, "layout": "blocks"}))
+    with pytest.raises(SystemExit, match="not on the development layout"):
+        choice_section(record, tmp_path, shipped_config)

@@ -137,8 +137,13 @@ def finished_folds(out: Path, layout: str = "blocks") -> list[dict]:
         if parse_actors(config["test_actors"]) != parse_actors(test):
             raise SystemExit(f"error: {out}/fold_{k} tested actors {config['test_actors']}, not fold {k} of the "
                              f"'{layout}' layout ({test}); use a new --out for another layout")
-        metrics = json.loads((run_dir / "metrics.json").read_text())["test"]
-        per_fold.append({**metrics, "fold": k, "test_actors": test, "val_actors": val})
+        record = json.loads((run_dir / "metrics.json").read_text())
+        fold = {**record["test"], "fold": k, "test_actors": test, "val_actors": val}
+        if "nemo_test" in record:  # a recipe with nEMO: its unseen speakers, reported per fold
+            n = record["nemo_test"]
+            fold["nemo_test"] = {"accuracy": n["accuracy"], "uar": n["uar"], "n": n["n"], "speakers": n["speakers"],
+                                 "neutral_recall": n["per_class"]["neutral"]}
+        per_fold.append(fold)
     return per_fold
 
 

@@ -136,6 +136,57 @@ hours of speech, frozen, with a small head):
 """
 
 
+def choice_rows(record: dict, folder: Path) -> tuple[list[dict], list[dict]]:
+    """The development-layout summaries a choice record names, checked to be comparable:
+    the same folds of `--layout development` (actors 1-20 only), one per recipe."""
+    summaries = [json.loads((folder / r["summary"]).read_text()) for r in record["recipes"]]
+    folds = None
+    for r, cv in zip(record["recipes"], summaries):
+        if cv.get("layout") != "development":
+            raise SystemExit(f"error: {r['summary']} is not on the development layout (--layout development)")
+        these = sorted(m["fold"] for m in cv["folds"])
+        if folds is not None and these != folds:
+            raise SystemExit(f"error: {r['summary']} has folds {these}, the other recipe {folds}: compare the same folds")
+        folds = these
+    return record["recipes"], summaries
+
+
+def choice_section(record: dict, folder: Path, config: dict) -> str:
+    """How the shipped recipe was chosen: a baseline and a candidate, paired by fold on the
+    development layout, and the rule written before the runs."""
+    from .crossval import recipe_differences
+
+    recipes, (base, cand) = choice_rows(record, folder)
+    by_fold = {m["fold"]: m for m in cand["folds"]}
+    rows, diffs = [], []
+    for m in sorted(base["folds"], key=lambda m: m["fold"]):
+        c = by_fold[m["fold"]]
+        diffs.append(100 * (c["accuracy"] - m["accuracy"]))
+        nemo = f"{c['nemo_test']['accuracy']:.1%}" if "nemo_test" in c else "—"
+        rows.append(f"| {m['fold']} | {format_actors(parse_actors(m['test_actors']))} | {m['accuracy']:.1%} | {c['accuracy']:.1%} "
+                    f"| {diffs[-1]:+.1f} | {nemo} |")
+    delta = sum(diffs) / len(diffs)
+    chosen = recipes[1] if delta >= record["margin"] else recipes[0]
+    shipped = [r["name"] for r, cv in zip(recipes, (base, cand)) if not recipe_differences(cv, config["training"]["config"])]
+    names = f"{recipes[0]['name']} | {recipes[1]['name']}"
+    return f"""
+## How the recipe was chosen: cross-validation on actors 1–20 alone
+
+**{recipes[0]['name']}**: {recipes[0]['recipe']} **{recipes[1]['name']}**: {recipes[1]['recipe']}
+One model per fold, paired by fold, on five folds of RAVDESS actors 1–20 (each
+fold tests four actors, validates on the previous four, trains on the other
+twelve); the test actors 21–24 train, stop or test in none of them. The rule,
+written before the runs: {record['rule']}
+
+| fold | test actors | {names} | {recipes[1]['name']} − {recipes[0]['name']} (points) | {recipes[1]['name']} on nEMO's unseen speakers |
+| --- | --- | --- | --- | --- | --- |
+{chr(10).join(rows)}
+| **mean** | | **{base['accuracy_mean']:.1%}** | **{cand['accuracy_mean']:.1%}** | **{delta:+.1f}** | |
+
+By that rule: **{chosen['name']}**{' (these weights)' if shipped and shipped[0] == chosen['name'] else ''}.
+"""
+
+
 def trimming_section(rows: list[dict], shipped_trims: bool) -> str:
     table = "\n".join(f"| {r['setting']} | {r['val_uar']:.1%} | {r['test_accuracy']:.1%} | {r['test_uar']:.1%} |" for r in rows)
     return f"""
@@ -170,6 +221,8 @@ def experiment_sections(config: dict, records: dict, folder: Path) -> str:
         cv = json.loads((folder / emobox["summary"]).read_text())
         if not recipe_differences(cv, config["training"]["config"]):
             out.append(emobox_section(cv, emobox["recipe"]))
+    if records.get("choice"):
+        out.append(choice_section(records["choice"], folder, config))
     if records.get("trimming"):
         out.append(trimming_section(json.loads((folder / records["trimming"]).read_text()), config["preprocessing"]["trim"]))
     return "".join(out)
@@ -220,6 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--emobox", help="record this crossval.json (python -m train.crossval --layout emobox) as the recipe's EmoBox result")
     parser.add_argument("--alternative", nargs=2, action="append", metavar=("CROSSVAL_JSON", "RECIPE"), default=[],
                         help="record a cross-validated recipe that was not shipped, and one sentence on it (repeatable)")
+    parser.add_argument("--choice", nargs=3, action="append", metavar=("CROSSVAL_JSON", "NAME", "RECIPE"), default=[],
+                        help="with --rule and --margin: the baseline, then the candidate, on --layout development")
+    parser.add_argument("--rule", default="", help="the choice's rule, as written before its runs")
+    parser.add_argument("--margin", type=float, default=None,
+                        help="the candidate is chosen when its mean accuracy minus the baseline's is at least this (points)")
     args = parser.parse_args(argv)
     records_path = Path(args.records)
     folder = records_path.parent
@@ -235,7 +293,13 @@ def main(argv: list[str] | None = None) -> int:
         for path, recipe in args.alternative:
             alternative(json.loads(Path(path).read_text()), recipe)  # refuses a partial cross-validation now
         records["alternatives"] = [{"summary": keep(Path(path), folder), "recipe": recipe} for path, recipe in args.alternative]
-    if args.crossval or args.trimming or args.alternative or args.emobox:
+    if args.choice:
+        if len(args.choice) != 2 or not args.rule or args.margin is None:
+            raise SystemExit("error: --choice twice (baseline, candidate), with --rule and --margin")
+        records["choice"] = {"recipes": [{"summary": keep(Path(p), folder), "name": n, "recipe": r} for p, n, r in args.choice],
+                             "rule": args.rule, "margin": args.margin}
+        choice_rows(records["choice"], folder)  # refuses another layout or unpaired folds now
+    if args.crossval or args.trimming or args.alternative or args.emobox or args.choice:
         folder.mkdir(parents=True, exist_ok=True)
         records_path.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {write_model_card(args.weights, records_path)}")
