@@ -88,14 +88,16 @@ def alternatives_section(rows: list[dict], shipped: dict) -> str:
             "\nNeutral has half as many clips as each other emotion, and neutral and calm are the pair most often "
             f"confused. A class-weighted loss moves neutral recall from {shipped['per_class']['neutral']:.0%} to "
             f"{w['per_class']['neutral']:.0%} and calm from {shipped['per_class']['calm']:.0%} to "
-            f"{w['per_class']['calm']:.0%}, at {100 * (w['choice_accuracy'] - shipped['choice_accuracy']):+.1f} points of accuracy on the "
-            "choosing folds, so the shipped recipe does not weight classes.\n"
+            f"{w['per_class']['calm']:.0%}, at {100 * (w['choice_accuracy'] - shipped['choice_accuracy']):+.1f} points of accuracy on "
+            "folds 1–5, so the shipped recipe does not weight classes.\n"
         )
     return f"""
 ## Cross-validated and not shipped
 
-Each row is one model per fold, the same six folds as above. Recipes are chosen on
-folds 1–5 (test actors 1–20); fold 6 (actors 21–24) is reported, never used to choose.
+Each row is one model per fold, the same six folds as above. The "folds 1–5" column
+is what these recipes were first compared on; those folds train on actors 21–24 (and
+fold 1 stops early on them), so it is a comparison, not a clean choice: since then
+recipes are chosen on actors 1–20 alone (`python -m train.crossval --layout development`).
 
 | recipe | accuracy, folds 1–6 | folds 1–5 (choice) | mean ± sd | UAR | recall neutral / calm |
 | --- | --- | --- | --- | --- | --- |
