@@ -50,7 +50,7 @@ def test_the_app_starts_and_answers_from_the_uploaded_files_alone(tmp_path):
         "print('ok', len(app.EXAMPLES))"
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
-                         env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))})
     assert out.returncode == 0 and out.stdout.strip() == "ok 8", out.stderr[-3000:]
 
 
@@ -142,6 +142,8 @@ def test_on_zerogpu_start_up_calls_no_gpu_function_and_a_request_holds_it_briefl
         "assert out[0] and spaces.CALLS == [('model_answers', 10)], spaces.CALLS\n"
         "print('ok')\n"
     )
-    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}", "HF_HUB_OFFLINE": "1"}
+    # Prepended, not replaced: packages a user installed with --target (as on the GPU machine) stay visible.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH")])),
+           "HF_HUB_OFFLINE": "1"}
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
