@@ -168,6 +168,8 @@ def choice_section(record: dict, folder: Path, config: dict) -> str:
         rows.append(f"| {m['fold']} | {format_actors(parse_actors(m['test_actors']))} | {m['accuracy']:.1%} | {c['accuracy']:.1%} "
                     f"| {diffs[-1]:+.1f} | {nemo} |")
     delta = sum(diffs) / len(diffs)
+    nemo_folds = [m["nemo_test"]["accuracy"] for m in cand["folds"] if "nemo_test" in m]
+    nemo_mean = f"{sum(nemo_folds) / len(nemo_folds):.1%}" if len(nemo_folds) == len(cand["folds"]) else ""
     chosen = recipes[1] if delta >= record["margin"] else recipes[0]
     shipped = [r["name"] for r, cv in zip(recipes, (base, cand)) if not recipe_differences(cv, config["training"]["config"])]
     names = f"{recipes[0]['name']} | {recipes[1]['name']}"
@@ -183,7 +185,7 @@ written before the runs: {record['rule']}
 | fold | test actors | {names} | {recipes[1]['name']} − {recipes[0]['name']} (points) | {recipes[1]['name']} on nEMO's unseen speakers |
 | --- | --- | --- | --- | --- | --- |
 {chr(10).join(rows)}
-| **mean** | | **{base['accuracy_mean']:.1%}** | **{cand['accuracy_mean']:.1%}** | **{delta:+.1f}** | |
+| **mean** | | **{base['accuracy_mean']:.1%}** | **{cand['accuracy_mean']:.1%}** | **{delta:+.1f}** | {nemo_mean} |
 
 By that rule: **{chosen['name']}**{' (these weights)' if shipped and shipped[0] == chosen['name'] else ''}.
 """
