@@ -116,3 +116,34 @@ def test_channel_simulator_is_deterministic_and_keeps_the_format(speech):
     assert any(not np.allclose(x, crop) for x in a)
     untouched = run(1, p=0.0)
     assert all(np.array_equal(x, crop) for x in untouched)
+
+
+def test_nemo_share_keeps_every_ravdess_clip_each_epoch_and_draws_nemo_afresh():
+    """--nemo-share: each epoch hears all of the main corpus and a new draw of the added one,
+    in the stated proportion; without it the batches are exactly what they were."""
+    from train.data import TrainBatches
+    from train.train import TrainConfig, resolve_split
+
+    audio = [np.zeros(1600, np.float32) for _ in range(40)]
+    labels = list(range(40))  # the label names the clip here
+    corpus = np.array([0] * 10 + [1] * 30)
+
+    def batches(**kw):
+        return TrainBatches(audio, labels, crop=1600, batch_size=4, generator=np.random.default_rng(7), noise_prob=0.0, **kw)
+
+    balanced = batches(corpus=corpus, second_share=0.4)
+    assert len(balanced) == 5  # 10 RAVDESS + round(0.4 / 0.6 * 10) = 7 nEMO clips, in batches of 4
+    draws = []
+    for _ in range(3):
+        heard = np.concatenate([y.numpy() for _, y in balanced])
+        assert len(heard) == 17 and len(set(heard)) == 17
+        assert set(range(10)) <= set(heard)  # every main-corpus clip, every epoch
+        draws.append(frozenset(heard) - set(range(10)))
+    assert len(set(draws)) > 1  # the added corpus is drawn afresh
+
+    plain = [y.numpy().tolist() for _, y in batches()]
+    assert [y.numpy().tolist() for _, y in batches(corpus=corpus, second_share=0.0)] == plain
+    with pytest.raises(ValueError, match="below 1"):
+        batches(corpus=corpus, second_share=1.0)
+    with pytest.raises(ValueError, match="give --nemo too"):
+        resolve_split(TrainConfig(nemo_share=0.4))

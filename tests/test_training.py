@@ -342,7 +342,7 @@ def test_a_run_on_ravdess_and_nemo_with_simulated_voices_and_channels(ravdess, s
 
     cfg, _ = trained
     both = small_config(ravdess, tmp_path, out="both", cache=cfg.cache, nemo=str(small_nemo), voices=1, codecs=True,
-                        channel_sim=0.5)
+                        channel_sim=0.5, nemo_share=0.4)
     metrics = run(both, command="test nemo")
     config = json.loads((tmp_path / "both" / "config.json").read_text())
     split = config["training"]["split"]["nemo"]
@@ -355,8 +355,9 @@ def test_a_run_on_ravdess_and_nemo_with_simulated_voices_and_channels(ravdess, s
     assert {"val_uar", "val_uar_nemo", "val_score"} <= set(log[0])
     assert log[0]["val_score"] == pytest.approx((log[0]["val_uar"] + log[0]["val_uar_nemo"]) / 2)
     kinds = [a["kind"] for a in config["training"]["augmentation"]]
-    assert kinds == ["crop", "speed", "white_noise", "variants", "channels"]
+    assert kinds == ["crop", "speed", "white_noise", "variants", "channels", "corpus_share"]
     card = (tmp_path / "both" / "README.md").read_text()
+    assert "nEMO making up 40% of the epoch" in card
     assert "nEMO speakers EB0, MK0, MP0, SM0, WR0 train, IC0, KS0 validation, KD0, TP0 test" in card
     assert "- amu-cai/nEMO" in card and "Polish" in card
     with pytest.raises(ValueError, match="overlap its test speakers"):

@@ -172,8 +172,19 @@ class TrainBatches:
         variants: list[list[np.ndarray]] | None = None,
         variant_prob: float = 0.0,
         channel=None,
+        corpus: np.ndarray | None = None,
+        second_share: float = 0.0,
     ):
         self.audio, self.labels = audio, np.asarray(labels)
+        # Corpus balance: with `corpus` (0 = the main corpus, 1 = the added one, per clip) and
+        # 0 < second_share < 1, every epoch takes all main-corpus clips and a fresh random draw
+        # of added-corpus clips making up `second_share` of the epoch, so adding a corpus never
+        # dilutes the main one however few of its speakers train. 0: every clip once.
+        if not 0.0 <= second_share < 1.0:
+            raise ValueError(f"The added corpus's share of an epoch is at least 0 and below 1; got {second_share}.")
+        if second_share and corpus is None:
+            raise ValueError("A share for an added corpus needs each clip's corpus.")
+        self.corpus, self.second_share = (np.asarray(corpus) if corpus is not None else None), second_share
         self.class_masks = class_masks  # (N, C) bool: yielded with each batch when given (masked loss)
         # Other versions of each clip (new voices, codecs: train.augment), one of which
         # replaces the clip in a crop with probability variant_prob.
@@ -189,8 +200,22 @@ class TrainBatches:
         self.noise_prob, self.snr_db = noise_prob, snr_db
         self.speeds, self.sample_rate, self.mic_filter = speeds, sample_rate, mic_filter
 
+    def _epoch_size(self) -> tuple[int, int]:
+        """(main-corpus clips, added-corpus clips) in one epoch."""
+        if not self.second_share:
+            return len(self.audio), 0
+        main, added = int(np.sum(self.corpus == 0)), int(np.sum(self.corpus != 0))
+        return main, min(added, int(round(self.second_share / (1 - self.second_share) * main)))
+
+    def _epoch_order(self) -> np.ndarray:
+        if not self.second_share:  # no extra random draw: runs without it are reproduced exactly
+            return self.rng.permutation(len(self.audio))
+        _, n_added = self._epoch_size()
+        added = self.rng.choice(np.flatnonzero(self.corpus != 0), size=n_added, replace=False)
+        return self.rng.permutation(np.concatenate([np.flatnonzero(self.corpus == 0), added]))
+
     def __len__(self) -> int:
-        return (len(self.audio) + self.batch_size - 1) // self.batch_size
+        return (sum(self._epoch_size()) + self.batch_size - 1) // self.batch_size
 
     def describe(self) -> list[dict]:
         """What this augmentation does, with its parameters, for the run's record and the model card."""
@@ -263,7 +288,7 @@ class TrainBatches:
         return torch.fft.irfft(torch.fft.rfft(x) * gain, n=x.shape[-1])
 
     def __iter__(self):
-        order = self.rng.permutation(len(self.audio))
+        order = self._epoch_order()
         for i in range(0, len(order), self.batch_size):
             idx = order[i : i + self.batch_size]
             # Without speed perturbation no random number is drawn for it, so

@@ -75,6 +75,7 @@ class TrainConfig:
     nemo: str = ""  # nEMO folder (either layout) to train on as well; '' = RAVDESS only
     nemo_val_speakers: str = "IC0,KS0"  # nEMO validation speakers (one female, one male); its test speakers are fixed in train.nemo
     nemo_loss: str = "masked"  # 'masked': a nEMO clip's loss over nEMO's 6 classes only; 'all': over all 8
+    nemo_share: float = 0.0  # nEMO's share of each epoch (all RAVDESS clips + a fresh draw of nEMO's); 0 = every clip once
     voices: int = 0  # new voices per training clip (Praat: formants and pitch moved), cached; 0 disables
     codecs: bool = False  # also one codec version of each training clip (ffmpeg: Opus, MP3, A-law), cached
     variant_prob: float = 0.5  # share of crops taken from a clip's voice or codec version, when there are any
@@ -114,14 +115,18 @@ def speeds_of(perturb: float) -> tuple[float, ...]:
 
 
 def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], generator: np.random.Generator,
-                  class_masks: np.ndarray | None = None, simulation: dict | None = None) -> TrainBatches:
-    """The augmented training batches a config asks for; `simulation`: simulated_speakers_and_channels()."""
+                  class_masks: np.ndarray | None = None, simulation: dict | None = None,
+                  corpora: list[str] | None = None) -> TrainBatches:
+    """The augmented training batches a config asks for; `simulation`: simulated_speakers_and_channels();
+    `corpora`: each clip's corpus, which --nemo-share needs."""
     simulation = simulation or {}
+    corpus = np.array([c != "ravdess" for c in corpora], dtype=int) if corpora is not None and cfg.nemo_share else None
     return TrainBatches(audio, labels, crop=int(cfg.crop_seconds * cfg.sample_rate), batch_size=cfg.batch_size,
                         generator=generator, noise_prob=cfg.noise_prob, speeds=speeds_of(cfg.speed_perturb),
                         sample_rate=cfg.sample_rate, mic_filter=cfg.mic_filter, class_masks=class_masks,
                         variants=simulation.get("variants"), variant_prob=cfg.variant_prob,
-                        channel=simulation.get("channel"))
+                        channel=simulation.get("channel"), corpus=corpus,
+                        second_share=cfg.nemo_share if corpus is not None else 0.0)
 
 
 def simulated_speakers_and_channels(cfg: TrainConfig, train: ClipSet) -> dict:
@@ -234,7 +239,7 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
     window, hop = int(cfg.crop_seconds * cfg.sample_rate), int(cfg.hop_seconds * cfg.sample_rate)
     batches = train_batches(cfg, subset["train"].audio, subset["train"].labels, generator=np.random.default_rng(seed),
                             class_masks=subset["train"].class_masks() if cfg.nemo_loss == "masked" and cfg.nemo else None,
-                            simulation=simulation)
+                            simulation=simulation, corpora=subset["train"].corpora)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * len(batches))
 
@@ -292,6 +297,10 @@ def resolve_split(cfg: TrainConfig) -> dict:
             raise ValueError(f"nEMO validation speakers overlap its test speakers {', '.join(NEMO_TEST_SPEAKERS)}.")
         split["nemo"] = {"train": [s for s in speakers if s not in val and s not in NEMO_TEST_SPEAKERS],
                          "val": val, "test": list(NEMO_TEST_SPEAKERS)}
+    if cfg.nemo_share and not cfg.nemo:
+        raise ValueError("--nemo-share balances RAVDESS against nEMO: give --nemo too.")
+    if not 0 <= cfg.nemo_share < 1:
+        raise ValueError(f"--nemo-share is nEMO's share of an epoch, at least 0 and below 1; got {cfg.nemo_share}.")
     if cfg.nemo_loss not in ("masked", "all"):
         raise ValueError(f"--nemo-loss is 'masked' or 'all', not '{cfg.nemo_loss}'.")
     return split
@@ -336,6 +345,10 @@ def describe_training(cfg: TrainConfig) -> dict:
     if cfg.channel_sim:
         placeholders["channel"] = ([], [], cfg.channel_sim)
     augmentation = train_batches(cfg, [], [], generator=np.random.default_rng(0), simulation=placeholders).describe()
+    if cfg.nemo_share:
+        augmentation.append({"kind": "corpus_share", "share": cfg.nemo_share,
+                             "description": f"each epoch every RAVDESS training clip and a fresh random draw of nEMO's, "
+                                            f"nEMO making up {cfg.nemo_share:.0%} of the epoch"})
     if cfg.mixup:
         augmentation.append({"kind": "mixup", "alpha": cfg.mixup,
                              "description": f"mixup of standardised crops (Beta({cfg.mixup:g}, {cfg.mixup:g}))"})
