@@ -182,3 +182,14 @@ def test_the_choice_section_applies_the_rule_written_before_the_runs(tmp_path, s
     (tmp_path / "n.json").write_text(json.dumps({**cand, "layout": "blocks"}))
     with pytest.raises(SystemExit, match="not on the development layout"):
         choice_section(record, tmp_path, shipped_config)
+
+
+def test_a_summary_recorded_before_a_setting_existed_still_matches_its_recipe(shipped_config):
+    """A cross-validation summary records its recipe; a setting added later (e.g. --nemo-share)
+    is absent from it and must read as its default, or every older record would vanish from the card."""
+    from train.crossval import recipe, recipe_differences
+
+    old = recipe(shipped_config["training"]["config"])
+    del old["nemo_share"]
+    assert recipe_differences({"recipe": old, "command": "python -m train.crossval"}, shipped_config["training"]["config"]) == []
+    assert recipe_differences({"recipe": {**old, "n_channel": 32}, "command": "x"}, shipped_config["training"]["config"]) == ["n_channel"]

@@ -104,7 +104,9 @@ def recipe_differences(summary: dict, config: dict) -> list[str]:
     """Fields in which a cross-validation summary's recipe differs from a training config.
     Summaries written before they carried their recipe are read from their command."""
     cv = summary.get("recipe")
-    if cv is None:
+    if cv is not None:
+        cv = recipe(cv)  # a summary recorded before a setting existed ran with its default
+    else:
         args = shlex.split(summary["command"].split("#")[0])[3:]  # after 'python -m train.crossval'
         cv = recipe(asdict(config_from(parser().parse_known_args(args)[0])))
     mine = recipe(config)
