@@ -242,6 +242,23 @@ def test_crossval_flags_are_argparse_flags(capsys):
         main(["--folds", "7"])
 
 
+def test_every_training_flag_explains_itself_in_help(capsys):
+    """The help of `python -m train` is TrainConfig's own comments, one per setting."""
+    from dataclasses import fields
+
+    from train.train import TrainConfig, config_comments, parse_args
+
+    comments = config_comments()
+    assert set(comments) == {f.name for f in fields(TrainConfig)}, "a TrainConfig field without a comment has no --help"
+    with pytest.raises(SystemExit) as done:
+        parse_args(["--help"])
+    assert done.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "share of crops through simulated rooms, lines, noises and levels; 0 disables (default: 0.0)" in text
+    assert "--codecs, --no-codecs also one codec version of each training clip" in text
+    assert "(default: 1337)" in text and "Hz the model hears (default: 16000)" in text
+
+
 def test_an_ensemble_run_saves_one_model_whose_logits_are_the_members_mean(ravdess, tmp_path, trained):
     import torch
 

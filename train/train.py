@@ -58,17 +58,17 @@ class TrainConfig:
     test_time_speeds: str = ""  # e.g. '0.9,1,1.1': served clips are also played at these speeds, logits averaged ('' = speed 1); epochs are picked at speed 1
     trim: bool = False  # trim silence before the model (the seed project found it hurt)
     trim_top_db: float = 30.0  # librosa.effects.trim threshold when trim is on
-    epochs: int = 100
-    batch_size: int = 32
+    epochs: int = 100  # passes over the training clips; the epoch the validation speakers score best is kept
+    batch_size: int = 32  # crops per optimiser step
     lr: float = 5e-3  # peak of the one-cycle schedule
     weight_decay: float = 1e-2  # AdamW
-    label_smoothing: float = 0.1
+    label_smoothing: float = 0.1  # cross-entropy target smoothing (for calibration and sturdier early stopping)
     noise_prob: float = 0.5  # chance of additive noise per training crop
     speed_perturb: float = 0.1  # batches played at speeds 1 +- this (5 steps); 0 disables (experiments/README.md: +2.8 val UAR)
     mixup: float = 0.0  # Beta(a, a) mixup of standardised crops and their labels; 0 disables
     class_weight: bool = False  # weight the loss by inverse class frequency (neutral has half the clips)
     mic_filter: float = 0.0  # share of batches given a random microphone-like filter; 0 disables
-    seed: int = 1337
+    seed: int = 1337  # the first member's seed: initialisation, crops, augmentation; the same seed gives the same weights on a CPU
     device: str = ""  # '' = cuda when available, else cpu
     threads: int = 0  # torch CPU threads; 0 = torch's default (one per core)
     ensemble: int = 3  # M5s trained from seeds seed, seed+1, ...; their logits are averaged
@@ -472,17 +472,41 @@ def run(cfg: TrainConfig, command: str = "") -> dict:
     return metrics
 
 
+def config_comments() -> dict[str, str]:
+    """TrainConfig's trailing comments by field name. They document each setting
+    once, in the dataclass, and become the flags' --help text."""
+    import inspect
+    import io
+    import re
+    import tokenize
+
+    try:
+        source = inspect.getsource(TrainConfig)
+    except (OSError, TypeError):  # no source (a frozen install): flags keep their defaults only
+        return {}
+    comments = {}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        field_line = re.match(r"\s*(\w+)\s*:", token.line)
+        if token.type == tokenize.COMMENT and field_line:
+            comments[field_line.group(1)] = token.string.lstrip("#").strip()
+    return comments
+
+
 def add_config_flags(parser) -> None:
-    """Every TrainConfig field as a flag (--n-channel 64, --trim/--no-trim, ...), its default shown."""
+    """Every TrainConfig field as a flag (--n-channel 64, --trim/--no-trim, ...), its
+    comment as the help and its default shown."""
     import argparse
 
+    comments = config_comments()
     for f in fields(TrainConfig):
         flag = f"--{f.name.replace('_', '-')}"
+        about = comments.get(f.name, "").replace("%", "%%")  # argparse formats help with %
         if f.type in ("bool", bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=about or None)
         else:
             kind = {"int": int, "float": float, "str": str}[f.type if isinstance(f.type, str) else f.type.__name__]
-            parser.add_argument(flag, type=kind, default=f.default, help="default: %(default)r")
+            help_text = f"{about} (default: %(default)r)" if about else "default: %(default)r"
+            parser.add_argument(flag, type=kind, default=f.default, help=help_text)
 
 
 def config_from(namespace) -> TrainConfig:
@@ -491,7 +515,7 @@ def config_from(namespace) -> TrainConfig:
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
-    """Every TrainConfig field is a flag; its default and comment are recorded in run/config.json."""
+    """Every TrainConfig field is a flag (its comment is the help); run/config.json records the values."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.splitlines()[0])
