@@ -54,3 +54,20 @@ def test_nemo_split_keeps_its_test_speakers_out_of_training_and_choice(nemo):
         resolve_split(TrainConfig(nemo=str(nemo), nemo_val_speakers="XX0"))
     with pytest.raises(ValueError, match="masked"):
         resolve_split(TrainConfig(nemo=str(nemo), nemo_loss="sometimes"))
+
+
+def test_reports_call_actors_unseen_only_when_the_weights_never_heard_them():
+    """The evaluation and benchmark reports read the weights' own split: a development
+    fold's held-out actors are unseen by its weights, and a blocks fold that trained on
+    21-24 is warned about on 21-24 (checking against 21-24 alone got both wrong)."""
+    from train.evaluate import unseen_note
+
+    fold_1 = {"training": {"split": {"train": list(range(5, 17)), "val": [17, 18, 19, 20], "test": [1, 2, 3, 4]}}}
+    shipped = {"training": {"split": {"train": list(range(1, 17)), "val": [17, 18, 19, 20], "test": [21, 22, 23, 24]}}}
+    blocks_fold_1 = {"training": {"split": {"train": list(range(5, 21)), "val": [21, 22, 23, 24], "test": [1, 2, 3, 4]}}}
+    assert unseen_note(fold_1, [1, 2, 3, 4]) == "unseen in training"
+    assert unseen_note(shipped, [21, 22, 23, 24]) == "unseen in training"
+    assert unseen_note(shipped, [1, 2, 3, 4]).startswith("CAUTION: actors 1–4")
+    assert unseen_note(blocks_fold_1, [21, 22, 23, 24]).startswith("CAUTION")
+    assert unseen_note({}, [21, 22, 23, 24]) == "unseen in training"  # no recorded split: 21-24 by convention
+    assert unseen_note({}, [20, 21]).startswith("CAUTION: actors 20 ")

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from emotion.inference import EmotionRecognizer
-from emotion.labels import EMOTIONS, parse_actors
+from emotion.labels import EMOTIONS, format_actors, parse_actors
 
 from .data import TEST_ACTORS, decode_clips, find_clips
 
@@ -84,6 +84,21 @@ def evaluate(recognizer: EmotionRecognizer, audio: list[np.ndarray], labels: lis
     return metrics_from_logits(recognizer.logits(audio), labels)
 
 
+def heard_actors(config: dict) -> set[int]:
+    """The RAVDESS actors a checkpoint heard in training or validation: its
+    recorded split, or (a checkpoint without one) every actor but 21-24."""
+    split = config.get("training", {}).get("split") or {}
+    if "train" in split:
+        return set(split["train"]) | set(split.get("val", []))
+    return set(range(1, 25)) - set(TEST_ACTORS)
+
+
+def unseen_note(config: dict, actors) -> str:
+    """Whether scoring these actors measures unseen speakers, in the report's words."""
+    heard = sorted(set(actors) & heard_actors(config))
+    return "unseen in training" if not heard else f"CAUTION: actors {format_actors(heard)} were heard in training or validation"
+
+
 def format_report(m: dict, title: str = "") -> str:
     lines = [title] if title else []
     lines.append(f"n={m['n']}  accuracy={m['accuracy']:.1%}  UAR={m['uar']:.1%}" + (f"  ECE={m['ece']:.1%}" if "ece" in m else ""))
@@ -117,8 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(metrics))
     else:
-        unseen = "unseen in training" if set(actors) <= set(TEST_ACTORS) else "CAUTION: includes actors used in training or validation"
-        print(format_report(metrics, f"{args.weights} on actors {args.actors} ({unseen})"))
+        print(format_report(metrics, f"{args.weights} on actors {args.actors} ({unseen_note(recognizer.config, actors)})"))
     return 0
 
 

@@ -44,8 +44,8 @@ from emotion.labels import EMOTIONS, format_actors, parse_actors
 
 from .channels import (BENCHMARK_SEED, CHANNELS_VERSION, SNR_DEFINITION, Channel, benchmark_channels, channel_rng,
                        prepare_babble_talkers)
-from .data import TEST_ACTORS, audio_digest, cached_clips, decode_clips, find_clips
-from .evaluate import corpus_metrics, evaluate
+from .data import audio_digest, cached_clips, decode_clips, find_clips
+from .evaluate import corpus_metrics, evaluate, unseen_note
 from .nemo import NEMO_CLASSES, NEMO_TEST_SPEAKERS, find_nemo_clips, split_test_speakers
 
 SCORING = ("corpora: argmax over the corpus's own classes (primary; chance 1/n_classes); "
@@ -130,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     clips = limit_evenly(find_clips(args.data, actors), args.limit)
     if not clips:
         raise SystemExit(f"error: no RAVDESS speech clips of actors {args.actors} under {args.data}")
-    if not set(actors) <= set(TEST_ACTORS):
-        print(f"CAUTION: actors {args.actors} include actors used in training or validation", file=sys.stderr)
+    note = unseen_note(recognizer.config, actors)
+    if note.startswith("CAUTION"):
+        print(note, file=sys.stderr)
     audio = decode_clips(clips, sr, cache)
     labels = [c.label for c in clips]
     names = [Path(c.path).stem for c in clips]
