@@ -140,11 +140,14 @@ def test_the_emobox_result_sits_beside_the_published_figures_and_refuses_partial
         emobox_section(emobox_summary(layout="blocks"), "another layout")
 
 
-def development_summary(accuracies, recipe_config, nemo=None, layout="development"):
-    """A crossval summary as python -m train.crossval --layout development writes it (numbers made up)."""
+def development_summary(accuracies, recipe_config, nemo=None, layout="development", channels=None):
+    """A crossval summary as python -m train.crossval --layout development writes it (numbers made up);
+    `channels`: per fold, accuracy through two benchmark channels (--channels)."""
     folds = []
     for k, acc in enumerate(accuracies, start=1):
         fold = {"fold": k, "test_actors": f"{4 * k - 3}-{4 * k}", "accuracy": acc, "uar": acc}
+        if channels:
+            fold["channels"] = {"telephone_g711": channels[k - 1], "room_hall": channels[k - 1] - 0.02}
         if nemo:
             fold["nemo_test"] = {"accuracy": nemo[k - 1], "uar": nemo[k - 1], "n": 360, "speakers": ["KD0", "TP0"],
                                  "neutral_recall": 0.8}
@@ -181,6 +184,34 @@ def test_the_choice_section_applies_the_rule_written_before_the_runs(tmp_path, s
         choice_section(record, tmp_path, shipped_config)
     (tmp_path / "n.json").write_text(json.dumps({**cand, "layout": "blocks"}))
     with pytest.raises(SystemExit, match="not on the development layout"):
+        choice_section(record, tmp_path, shipped_config)
+
+
+@pytest.mark.parametrize("channel_gain, chosen", [(0.08, "C1"), (0.03, "B")])
+def test_a_rule_with_a_channel_margin_also_weighs_the_folds_heard_through_channels(tmp_path, shipped_config,
+                                                                                   channel_gain, chosen):
+    """Rule C1: at most 2 points lost clean AND at least 5 points gained through the benchmark's
+    channels, on the same held-out actors; a summary without the channels cannot be judged."""
+    from train.crossval import recipe
+    from train.model_card import choice_section
+
+    base_recipe = recipe(shipped_config["training"]["config"])
+    base, heard = [0.55, 0.60, 0.50, 0.58, 0.52], [0.30, 0.35, 0.28, 0.31, 0.33]
+    (tmp_path / "b.json").write_text(json.dumps(development_summary(base, base_recipe, channels=heard)))
+    cand = development_summary([a - 0.01 for a in base], {**base_recipe, "channel_sim": 0.25},
+                               channels=[h + channel_gain for h in heard])
+    (tmp_path / "c.json").write_text(json.dumps(cand))
+    record = {"recipes": [{"summary": "b.json", "name": "B", "recipe": "RAVDESS only."},
+                          {"summary": "c.json", "name": "C1", "recipe": "B + channels."}],
+              "rule": "C1 if it costs at most 2 points clean and gains 5 through channels.", "margin": -2.0,
+              "channel_margin": 5.0}
+    section = choice_section(record, tmp_path, shipped_config)
+    assert "2 of the generalisation benchmark's channels (telephone_g711, room_hall" in " ".join(section.split())
+    assert f"| 1 | 29.0% | {0.29 + channel_gain:.1%} | {100 * channel_gain:+.1f} |" in section
+    assert f"By that rule: **{chosen}**" in section
+
+    (tmp_path / "c.json").write_text(json.dumps(development_summary([a - 0.01 for a in base], cand["recipe"])))
+    with pytest.raises(SystemExit, match="scored through the same channels"):
         choice_section(record, tmp_path, shipped_config)
 
 

@@ -145,6 +145,32 @@ def test_crossval_summary_collects_finished_folds_from_disk_and_refuses_mixed_re
         finished_folds(tmp_path / "cv")
 
 
+def test_crossval_scores_each_folds_held_out_actors_through_benchmark_channels(tmp_path, trained, ravdess, small_nemo):
+    """--channels: a fold's weights heard on its own test actors through the named channels of
+    the generalisation benchmark, kept beside the fold and carried into the summary's table."""
+    from train.crossval import finished_folds, score_channels, write_summary
+
+    cfg, _ = trained
+    out = tmp_path / "cv"
+    as_fold(Path(cfg.out) / "run", out, 6)
+    for name in ("model.safetensors", "config.json"):
+        shutil.copy(Path(cfg.out) / name, out / "fold_6" / name)
+    score_channels(out, 6, "blocks", "quiet,clipping", str(ravdess), str(small_nemo), 1, str(tmp_path / "cache"))
+    record = json.loads((out / "fold_6" / "channels.json").read_text())
+    assert record["benchmark"]["actors"] == [21, 22, 23, 24] and record["clean"]["n"] == 240
+    assert "--actors 21-24" in record["command"] and list(record["channels"]) == ["quiet", "clipping"]
+    written = (out / "fold_6" / "channels.json").stat().st_mtime_ns
+    score_channels(out, 6, "blocks", "quiet,clipping", str(ravdess), str(small_nemo), 1, str(tmp_path / "cache"))
+    assert (out / "fold_6" / "channels.json").stat().st_mtime_ns == written  # the same channels are not scored twice
+
+    [fold] = finished_folds(out)
+    assert fold["channels"] == record["channels"] and fold["channels_command"] == record["command"]
+    write_summary(out, "test")
+    table = (out / "crossval.md").read_text()
+    assert "| fold | clean | quiet | clipping | mean |" in table
+    assert f"| 6 | {fold['accuracy']:.1%} | {record['channels']['quiet']:.1%} |" in table
+
+
 def as_fold(run_dir: Path, out: Path, k: int, layout: str = "blocks") -> None:
     """A finished run copied in as fold k (its record says it tested fold k's actors)."""
     from train.crossval import fold_actors

@@ -5,6 +5,7 @@
     python -m train.crossval ... --summarise      # only rebuild the table from OUT
     python -m train.crossval ... --layout emobox  # EmoBox's folds, to compare with published figures
     python -m train.crossval ... --layout development  # actors 1-20 only: the folds that choose recipes
+    python -m train.crossval ... --channels telephone_g711,room_office  # + held-out actors through benchmark channels
 
 Folds are fixed. `--layout blocks` (default): fold k (1..6) tests actors
 4k-3..4k; fold 6 is exactly the shipped split (test 21-24, validation 17-20);
@@ -20,7 +21,10 @@ may choose a recipe. In every layout a fold validates (early stopping, model
 selection, calibration) on the previous fold's test actors, held out of its
 training. Writes each fold's run to OUT/fold_k/ and a summary: mean +- sd of
 accuracy (WA) and UAR (UA), the per-fold table and the summed confusion
-matrix (crossval.json, crossval.md).
+matrix (crossval.json, crossval.md). With --channels, each fold's held-out
+actors are also heard through those channels of the generalisation
+benchmark (train.generalisation; its rooms, seeds and noise material are not
+training's), so a recipe can be chosen for robustness without actors 21-24.
 """
 
 from __future__ import annotations
@@ -145,8 +149,31 @@ def finished_folds(out: Path, layout: str = "blocks") -> list[dict]:
             n = record["nemo_test"]
             fold["nemo_test"] = {"accuracy": n["accuracy"], "uar": n["uar"], "n": n["n"], "speakers": n["speakers"],
                                  "neutral_recall": n["per_class"]["neutral"]}
+        channels = out / f"fold_{k}" / CHANNELS_FILE
+        if channels.exists():  # the fold's held-out actors through benchmark channels (--channels)
+            bench = json.loads(channels.read_text())
+            fold["channels"] = dict(bench["channels"])
+            fold["channels_command"] = bench["command"]
         per_fold.append(fold)
     return per_fold
+
+
+CHANNELS_FILE = "channels.json"  # python -m train.generalisation's JSON for a fold's held-out actors
+
+
+def score_channels(out: Path, k: int, layout: str, names: str, data: str, nemo: str, threads: int, cache: str = ".cache") -> None:
+    """Fold k's weights on its own held-out actors through the benchmark's channels `names`
+    (train.channels; babble from nEMO's test speakers, hence `nemo`), written to
+    OUT/fold_k/channels.json unless a record of the same channels is there already."""
+    from .generalisation import main as benchmark
+
+    path = out / f"fold_{k}" / CHANNELS_FILE
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    if path.exists() and list(json.loads(path.read_text())["channels"]) == wanted:
+        return
+    test, _ = fold_actors(k, layout)
+    benchmark(["--weights", str(out / f"fold_{k}"), "--data", data, "--nemo", nemo, "--actors", test,
+               "--channels", ",".join(wanted), "--threads", str(threads), "--cache", cache, "--json", str(path)])
 
 
 def markdown(summary: dict, command: str) -> str:
@@ -155,6 +182,15 @@ def markdown(summary: dict, command: str) -> str:
         lines.append(f"| {m['fold']} | {m['test_actors']} | {m['val_actors']} | {m['accuracy']:.1%} | {m['uar']:.1%} | {m.get('ece', float('nan')):.1%} |")
     lines.append(f"| **mean ± sd** | | | **{summary['accuracy_mean']:.1%} ± {summary['accuracy_sd']:.1%}** | "
                  f"{summary['uar_mean']:.1%} ± {summary['uar_sd']:.1%} | {summary['ece_mean']:.1%} |")
+    scored = [m for m in summary["folds"] if "channels" in m]
+    if scored:  # --channels: the same held-out actors through benchmark channels
+        names = list(scored[0]["channels"])
+        lines += ["", "Held-out actors through the benchmark's channels (accuracy):", "",
+                  "| fold | clean | " + " | ".join(names) + " | mean |", "| --- |" + " --- |" * (len(names) + 2)]
+        for m in scored:
+            ch = m["channels"]
+            lines.append(f"| {m['fold']} | {m['accuracy']:.1%} | " + " | ".join(f"{ch.get(n, float('nan')):.1%}" for n in names)
+                         + f" | {np.mean(list(ch.values())):.1%} |")
     lines += ["", "Summed confusion matrix:", "", "```", format_report(summary["pooled"]), "```"]
     return "\n".join(lines) + "\n"
 
@@ -167,6 +203,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", default="",
                    help="folds to run here, e.g. 6 or 1,2 (default: all of the layout's); others may run in other processes")
     p.add_argument("--summarise", action="store_true", help="run nothing: rebuild the table from the folds in OUT")
+    p.add_argument("--channels", default="",
+                   help="also score each fold's held-out actors through these benchmark channels (comma-separated "
+                        "train.channels names, e.g. telephone_g711,room_office; with --summarise, folds that lack them)")
+    p.add_argument("--benchmark-nemo", default="../shared/nemo",
+                   help="nEMO folder whose test speakers make the channels' babble (default: %(default)s)")
     p.add_argument("--layout", choices=sorted(LAYOUTS), default="blocks",
                    help="blocks: actors 1-4, 5-8, ... (fold 6 = the shipped split); emobox: EmoBox's folds; "
                         "development: five folds of actors 1-20, never 21-24, to choose recipes (default: %(default)s)")
@@ -188,7 +229,13 @@ def main(argv: list[str] | None = None) -> int:
         cfg = replace(base, out=str(out / f"fold_{k}"), test_actors=test, val_actors=val,
                       train_actors=fold_train_actors(k, args.layout))
         run(cfg, command=f"{command}  # fold {k}")
+        if args.channels:
+            score_channels(out, k, args.layout, args.channels, base.data, args.benchmark_nemo, base.threads, base.cache)
         write_summary(out, command, args.layout)  # after every fold, so a stopped run still reports
+    if args.summarise and args.channels:
+        for fold in finished_folds(out, args.layout):
+            score_channels(out, fold["fold"], args.layout, args.channels, base.data, args.benchmark_nemo, base.threads,
+                           base.cache)
     summary = write_summary(out, command, args.layout)
     print(markdown(summary, command))
     missing = total - len(summary["folds"])

@@ -170,9 +170,29 @@ def choice_section(record: dict, folder: Path, config: dict) -> str:
     delta = sum(diffs) / len(diffs)
     nemo_folds = [m["nemo_test"]["accuracy"] for m in cand["folds"] if "nemo_test" in m]
     nemo_mean = f"{sum(nemo_folds) / len(nemo_folds):.1%}" if len(nemo_folds) == len(cand["folds"]) else ""
-    chosen = recipes[1] if delta >= record["margin"] else recipes[0]
+    passes = delta >= record["margin"]
+    channels = None
+    if record.get("channel_margin") is not None:  # the rule also asks for robustness through channels
+        channels = channel_comparison(base, cand)
+        if channels is None:
+            raise SystemExit(NO_CHANNELS)
+        passes = passes and channels["delta"] >= record["channel_margin"]
+    chosen = recipes[1] if passes else recipes[0]
     shipped = [r["name"] for r, cv in zip(recipes, (base, cand)) if not recipe_differences(cv, config["training"]["config"])]
     names = f"{recipes[0]['name']} | {recipes[1]['name']}"
+    channel_text = ""
+    if channels:
+        a, b = recipes[0]["name"], recipes[1]["name"]
+        rows_ch = "\n".join(f"| {k} | {x:.1%} | {y:.1%} | {100 * (y - x):+.1f} |" for k, x, y in channels["folds"])
+        channel_text = f"""
+The same held-out actors through {len(channels['names'])} of the generalisation benchmark's channels
+({', '.join(channels['names'])}; its rooms, seeds and noise material are not training's), mean accuracy:
+
+| fold | {a} | {b} | {b} − {a} (points) |
+| --- | --- | --- | --- |
+{rows_ch}
+| **mean** | **{channels['base']:.1%}** | **{channels['cand']:.1%}** | **{channels['delta']:+.1f}** |
+"""
     return f"""
 ## How the recipe was chosen: cross-validation on actors 1–20 alone
 
@@ -186,9 +206,31 @@ written before the runs: {record['rule']}
 | --- | --- | --- | --- | --- | --- |
 {chr(10).join(rows)}
 | **mean** | | **{base['accuracy_mean']:.1%}** | **{cand['accuracy_mean']:.1%}** | **{delta:+.1f}** | {nemo_mean} |
-
+{channel_text}
 By that rule: **{chosen['name']}**{' (these weights)' if shipped and shipped[0] == chosen['name'] else ''}.
 """
+
+
+NO_CHANNELS = ("error: a rule with a channel margin needs both recipes' folds scored through the same channels "
+               "(python -m train.crossval --channels ... --summarise)")
+
+
+def channel_comparison(base: dict, cand: dict) -> dict | None:
+    """Two development-layout summaries' folds through the same benchmark channels
+    (crossval --channels): per fold the mean accuracy over the channels, and the
+    mean difference in points; None when either recipe lacks them on some fold."""
+    by_fold = {m["fold"]: m for m in cand["folds"]}
+    folds = sorted(base["folds"], key=lambda m: m["fold"])
+    if not all("channels" in m and "channels" in by_fold[m["fold"]] for m in folds):
+        return None
+    names = list(folds[0]["channels"])
+    if any(list(m["channels"]) != names or list(by_fold[m["fold"]]["channels"]) != names for m in folds):
+        raise SystemExit("error: the two recipes' folds were heard through different channels")
+    rows = [(m["fold"], sum(m["channels"].values()) / len(names), sum(by_fold[m["fold"]]["channels"].values()) / len(names))
+            for m in folds]
+    mean_base, mean_cand = (sum(r[i] for r in rows) / len(rows) for i in (1, 2))
+    return {"names": names, "folds": rows, "base": mean_base, "cand": mean_cand,
+            "delta": sum(100 * (y - x) for _, x, y in rows) / len(rows)}
 
 
 def trimming_section(rows: list[dict], shipped_trims: bool) -> str:
@@ -282,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rule", default="", help="the choice's rule, as written before its runs")
     parser.add_argument("--margin", type=float, default=None,
                         help="the candidate is chosen when its mean accuracy minus the baseline's is at least this (points)")
+    parser.add_argument("--channel-margin", type=float, default=None,
+                        help="with --choice: the candidate must also gain at least this many points of mean accuracy "
+                             "through the channels its folds were scored on (python -m train.crossval --channels)")
     args = parser.parse_args(argv)
     records_path = Path(args.records)
     folder = records_path.parent
@@ -302,7 +347,11 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("error: --choice twice (baseline, candidate), with --rule and --margin")
         records["choice"] = {"recipes": [{"summary": keep(Path(p), folder), "name": n, "recipe": r} for p, n, r in args.choice],
                              "rule": args.rule, "margin": args.margin}
-        choice_rows(records["choice"], folder)  # refuses another layout or unpaired folds now
+        if args.channel_margin is not None:
+            records["choice"]["channel_margin"] = args.channel_margin
+        _, (base, cand) = choice_rows(records["choice"], folder)  # refuses another layout or unpaired folds now
+        if args.channel_margin is not None and not channel_comparison(base, cand):
+            raise SystemExit(NO_CHANNELS)
     if args.crossval or args.trimming or args.alternative or args.emobox or args.choice:
         folder.mkdir(parents=True, exist_ok=True)
         records_path.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
