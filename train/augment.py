@@ -48,6 +48,7 @@ TRAINING_CODECS = {
     "mp3_32k": (22050, ["-c:a", "libmp3lame", "-b:a", "32k", "-f", "mp3"]),
     "alaw_8k": (8000, ["-c:a", "pcm_alaw", "-f", "wav"]),
 }
+TRAINING_CODECS_TEXT = "Opus at 12 or 20 kbit/s, MP3 at 32 kbit/s or A-law at 8 kHz"  # the card's words for them
 
 
 def log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:

@@ -160,16 +160,18 @@ def choice_section(record: dict, folder: Path, config: dict) -> str:
 
     recipes, (base, cand) = choice_rows(record, folder)
     by_fold = {m["fold"]: m for m in cand["folds"]}
+    with_nemo = any("nemo_test" in m for m in cand["folds"])  # a column only for a candidate that heard nEMO
     rows, diffs = [], []
     for m in sorted(base["folds"], key=lambda m: m["fold"]):
         c = by_fold[m["fold"]]
         diffs.append(100 * (c["accuracy"] - m["accuracy"]))
-        nemo = f"{c['nemo_test']['accuracy']:.1%}" if "nemo_test" in c else "—"
+        nemo = (f" {c['nemo_test']['accuracy']:.1%} |" if "nemo_test" in c else " — |") if with_nemo else ""
         rows.append(f"| {m['fold']} | {format_actors(parse_actors(m['test_actors']))} | {m['accuracy']:.1%} | {c['accuracy']:.1%} "
-                    f"| {diffs[-1]:+.1f} | {nemo} |")
+                    f"| {diffs[-1]:+.1f} |{nemo}")
     delta = sum(diffs) / len(diffs)
     nemo_folds = [m["nemo_test"]["accuracy"] for m in cand["folds"] if "nemo_test" in m]
-    nemo_mean = f"{sum(nemo_folds) / len(nemo_folds):.1%}" if len(nemo_folds) == len(cand["folds"]) else ""
+    nemo_mean = f" {sum(nemo_folds) / len(nemo_folds):.1%} |" if len(nemo_folds) == len(cand["folds"]) else (" |" if with_nemo else "")
+    nemo_head = f" {recipes[1]['name']} on nEMO's unseen speakers |" if with_nemo else ""
     passes = delta >= record["margin"]
     channels = None
     if record.get("channel_margin") is not None:  # the rule also asks for robustness through channels
@@ -202,10 +204,10 @@ fold tests four actors, validates on the previous four, trains on the other
 twelve); the test actors 21–24 train, stop or test in none of them. The rule,
 written before the runs: {record['rule']}
 
-| fold | test actors | {names} | {recipes[1]['name']} − {recipes[0]['name']} (points) | {recipes[1]['name']} on nEMO's unseen speakers |
-| --- | --- | --- | --- | --- | --- |
+| fold | test actors | {names} | {recipes[1]['name']} − {recipes[0]['name']} (points) |{nemo_head}
+| --- | --- | --- | --- | --- |{' --- |' if with_nemo else ''}
 {chr(10).join(rows)}
-| **mean** | | **{base['accuracy_mean']:.1%}** | **{cand['accuracy_mean']:.1%}** | **{delta:+.1f}** | {nemo_mean} |
+| **mean** | | **{base['accuracy_mean']:.1%}** | **{cand['accuracy_mean']:.1%}** | **{delta:+.1f}** |{nemo_mean}
 {channel_text}
 By that rule: **{chosen['name']}**{' (these weights)' if shipped and shipped[0] == chosen['name'] else ''}.
 """

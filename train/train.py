@@ -345,6 +345,14 @@ def describe_training(cfg: TrainConfig) -> dict:
     if cfg.channel_sim:
         placeholders["channel"] = ([], [], cfg.channel_sim)
     augmentation = train_batches(cfg, [], [], generator=np.random.default_rng(0), simulation=placeholders).describe()
+    for step in augmentation:
+        if step["kind"] == "variants":  # the batches know there are versions; the config knows which
+            from .augment import TRAINING_CODECS_TEXT
+
+            kinds = ([f"{cfg.voices} new voice{'s' if cfg.voices > 1 else ''} (formants and pitch moved with Praat)"]
+                     if cfg.voices else []) + ([f"its codec version ({TRAINING_CODECS_TEXT}, through ffmpeg)"]
+                                               if cfg.codecs else [])
+            step["description"] = f"{cfg.variant_prob:.0%} of crops taken from another version of the clip: {' or '.join(kinds)}"
     if cfg.nemo_share:
         augmentation.append({"kind": "corpus_share", "share": cfg.nemo_share,
                              "description": f"each epoch every RAVDESS training clip and a fresh random draw of nEMO's, "
