@@ -80,3 +80,24 @@ def test_cli_csv_and_table(example_clips):
     table = subprocess.run([sys.executable, "-m", "emotion", "predict", str(example_clips[1]), "--device", "cpu"],
                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "Calma" in table and "%" in table
+
+
+def test_make_train_is_the_recipe_of_the_shipped_weights(config):
+    """README's `make train` must reproduce these weights: the command it runs has the
+    recipe the weights recorded (seed and ensemble size included)."""
+    import shlex
+
+    from dataclasses import asdict
+
+    from train.crossval import recipe
+    from train.train import parse_args
+
+    dry = subprocess.run(["make", "-n", "train", "RAVDESS=/data/ravdess"], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    [line] = [line for line in dry.splitlines() if " -m train " in line]
+    args = shlex.split(line.split(" -m train ", 1)[1])
+    made = parse_args(args)
+    assert made.data == "/data/ravdess" and made.out == "weights"
+    trained = config["training"]["config"]
+    assert recipe(asdict(made)) == recipe(trained)
+    assert (made.seed, made.ensemble) == (trained["seed"], config["ensemble_size"])
