@@ -151,16 +151,16 @@ def test_crossval_scores_each_folds_held_out_actors_through_benchmark_channels(t
     from train.crossval import finished_folds, score_channels, write_summary
 
     cfg, _ = trained
-    out = tmp_path / "cv"
+    out = tmp_path / "cv"  # threads 0 below: torch's own count (a count set here would change later runs' weights)
     as_fold(Path(cfg.out) / "run", out, 6)
     for name in ("model.safetensors", "config.json"):
         shutil.copy(Path(cfg.out) / name, out / "fold_6" / name)
-    score_channels(out, 6, "blocks", "quiet,clipping", str(ravdess), str(small_nemo), 1, str(tmp_path / "cache"))
+    score_channels(out, 6, "blocks", "quiet,clipping", str(ravdess), str(small_nemo), 0, str(tmp_path / "cache"))
     record = json.loads((out / "fold_6" / "channels.json").read_text())
     assert record["benchmark"]["actors"] == [21, 22, 23, 24] and record["clean"]["n"] == 240
     assert "--actors 21-24" in record["command"] and list(record["channels"]) == ["quiet", "clipping"]
     written = (out / "fold_6" / "channels.json").stat().st_mtime_ns
-    score_channels(out, 6, "blocks", "quiet,clipping", str(ravdess), str(small_nemo), 1, str(tmp_path / "cache"))
+    score_channels(out, 6, "blocks", "quiet,clipping", str(ravdess), str(small_nemo), 0, str(tmp_path / "cache"))
     assert (out / "fold_6" / "channels.json").stat().st_mtime_ns == written  # the same channels are not scored twice
 
     [fold] = finished_folds(out)
