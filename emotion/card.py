@@ -109,6 +109,31 @@ def training_sentence(config: dict) -> str:
     return " ".join(parts)
 
 
+SIMULATED = ("variants", "channels", "microphone_filter")  # augmentation kinds that imitate other voices and channels
+
+
+def simulated_sentence(config: dict) -> str:
+    """What the training run simulated of other voices, microphones and rooms, from its own
+    record; '' for weights trained on the corpora's clean recordings alone."""
+    steps = [a["description"] for a in config["training"].get("augmentation") or [] if a["kind"] in SIMULATED]
+    return (" Heard in training through simulated channels, so that other microphones and rooms sound less new: "
+            + "; ".join(steps) + ".") if steps else ""
+
+
+def simulated_sentence_es(config: dict) -> str:
+    """simulated_sentence, in Spanish and in fewer words."""
+    kinds = {a["kind"] for a in config["training"].get("augmentation") or []}
+    recipe = config["training"].get("config", {})
+    what = ((["voces nuevas (formantes y tono movidos con Praat)"] if recipe.get("voices") else [])
+            + (["códecs (Opus, MP3, ley A)"] if "variants" in kinds and recipe.get("codecs") else [])
+            + (["salas, bandas limitadas y ruidos simulados"] if "channels" in kinds else [])
+            + (["filtros de micrófono"] if "microphone_filter" in kinds else []))
+    if not what:
+        return ""
+    listed = ", ".join(what[:-1]) + " y " + what[-1] if len(what) > 1 else what[0]
+    return f" Al entrenar, parte de los fragmentos pasó por {listed}, para que otros micrófonos y salas suenen menos nuevos."
+
+
 def weakest(per_class: dict[str, float], k: int = 3) -> list[tuple[str, float]]:
     return sorted(per_class.items(), key=lambda item: item[1])[:k]
 
@@ -192,7 +217,7 @@ narrow convolution blocks and an average over time (Dai et al. 2017, as in the t
 speech-commands tutorial). A clip is covered by {pre['window_seconds']:g} s windows whose predictions are
 averaged; these weights are {what_it_is(config)}.
 
-**Training data.** {data} Split by speaker: {split_sentence(config)}.
+**Training data.** {data} Split by speaker: {split_sentence(config)}.{simulated_sentence(config)}
 
 **How good is it?** {score_sentence(config)} {nemo_sentence(config)}{recall}
 
@@ -430,7 +455,7 @@ de convolución y un promedio en el tiempo (Dai et al. 2017, como en el tutorial
 con ventanas de {pre['window_seconds']:g} s cuyas predicciones se promedian; estos pesos son {what}.
 
 **Datos de entrenamiento.** {data} Separados por hablante: actores {format_actors(split['train'])} para entrenar,
-{format_actors(split['val'])} para validar, {format_actors(split['test'])} para la prueba, evaluada una sola vez.
+{format_actors(split['val'])} para validar, {format_actors(split['test'])} para la prueba, evaluada una sola vez.{simulated_sentence_es(config)}
 
 **¿Qué tan bueno es?** {score}{nemo_text}{recall}{other}
 

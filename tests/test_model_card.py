@@ -9,7 +9,7 @@ import json
 import pytest
 
 from conftest import WEIGHTS
-from emotion.card import about, limits, model_card, split_sentence
+from emotion.card import about, about_es, limits, model_card, split_sentence
 from emotion.labels import format_actors, parse_actors
 
 
@@ -224,3 +224,17 @@ def test_a_summary_recorded_before_a_setting_existed_still_matches_its_recipe(sh
     del old["nemo_share"]
     assert recipe_differences({"recipe": old, "command": "python -m train.crossval"}, shipped_config["training"]["config"]) == []
     assert recipe_differences({"recipe": {**old, "n_channel": 32}, "command": "x"}, shipped_config["training"]["config"]) == ["n_channel"]
+
+
+def test_the_about_panel_says_which_channels_training_simulated(shipped_config):
+    """Issue #11: the page says which channels the model was trained on, in both languages,
+    from the run's own record; weights trained on clean recordings alone say nothing of it."""
+    kinds = [a["kind"] for a in shipped_config["training"]["augmentation"]]
+    assert "channels" in kinds  # the shipped recipe simulates rooms and noise
+    english, spanish = about(shipped_config), about_es(shipped_config)
+    channels = next(a for a in shipped_config["training"]["augmentation"] if a["kind"] == "channels")
+    assert "Heard in training through simulated channels" in english and channels["description"] in english
+    assert "salas, bandas limitadas y ruidos simulados" in spanish
+    clean = copy.deepcopy(shipped_config)
+    clean["training"]["augmentation"] = [a for a in clean["training"]["augmentation"] if a["kind"] not in ("variants", "channels")]
+    assert "Heard in training" not in about(clean) and "Al entrenar" not in about_es(clean)
