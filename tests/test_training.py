@@ -401,6 +401,7 @@ def test_a_run_on_ravdess_and_nemo_with_simulated_voices_and_channels(ravdess, s
     assert kinds == ["crop", "speed", "white_noise", "variants", "channels", "corpus_share"]
     card = (tmp_path / "both" / "README.md").read_text()
     assert "nEMO making up 40% of the epoch" in card
+    assert "another version of the clip: 1 new voice (formants and pitch moved with Praat) or its codec version" in card
     assert "nEMO speakers EB0, MK0, MP0, SM0, WR0 train, IC0, KS0 validation, KD0, TP0 test" in card
     assert "- amu-cai/nEMO" in card and "Polish" in card
     with pytest.raises(ValueError, match="overlap its test speakers"):

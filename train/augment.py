@@ -51,6 +51,13 @@ TRAINING_CODECS = {
 TRAINING_CODECS_TEXT = "Opus at 12 or 20 kbit/s, MP3 at 32 kbit/s or A-law at 8 kHz"  # the card's words for them
 
 
+def variants_description(voices: int, codecs: bool) -> str:
+    """Which other versions of a clip a run trains on, in the run record's (and the card's) words."""
+    kinds = ([f"{voices} new voice{'s' if voices > 1 else ''} (formants and pitch moved with Praat)"] if voices else []) \
+        + ([f"its codec version ({TRAINING_CODECS_TEXT}, through ffmpeg)"] if codecs else [])
+    return " or ".join(kinds)
+
+
 def log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
     return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 

@@ -171,6 +171,7 @@ class TrainBatches:
         class_masks: np.ndarray | None = None,
         variants: list[list[np.ndarray]] | None = None,
         variant_prob: float = 0.0,
+        variants_about: str = "",
         channel=None,
         corpus: np.ndarray | None = None,
         second_share: float = 0.0,
@@ -189,6 +190,7 @@ class TrainBatches:
         # Other versions of each clip (new voices, codecs: train.augment), one of which
         # replaces the clip in a crop with probability variant_prob.
         self.variants, self.variant_prob = variants, variant_prob
+        self.variants_about = variants_about  # what the versions are, for describe() (train.augment.variants_description)
         # train.augment.ChannelSimulator parts (rooms, babble, probability), driven by this batcher's generator.
         self.channel = None
         if channel is not None:
@@ -235,8 +237,8 @@ class TrainBatches:
                           "description": f"a random microphone-like filter on {self.mic_filter:.0%} of batches"})
         if self.variants is not None:
             steps.append({"kind": "variants", "probability": self.variant_prob, "per_clip": len(self.variants[0]) if self.variants else 0,
-                          "description": f"{self.variant_prob:.0%} of crops taken from a resynthesised version of the clip "
-                                         "(new voices: formants and pitch moved with Praat; or a codec)"})
+                          "description": f"{self.variant_prob:.0%} of crops taken from another version of the clip: "
+                                         + (self.variants_about or "a resynthesised voice or a codec version")})
         if self.channel is not None:
             steps.append({"kind": "channels", "probability": self.channel.p,
                           "description": f"{self.channel.p:.0%} of crops through simulated rooms, band limits, pink, brown, "

@@ -120,11 +120,16 @@ def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], 
     """The augmented training batches a config asks for; `simulation`: simulated_speakers_and_channels();
     `corpora`: each clip's corpus, which --nemo-share needs."""
     simulation = simulation or {}
+    about = ""
+    if cfg.voices or cfg.codecs:
+        from .augment import variants_description
+
+        about = variants_description(cfg.voices, cfg.codecs)
     corpus = np.array([c != "ravdess" for c in corpora], dtype=int) if corpora is not None and cfg.nemo_share else None
     return TrainBatches(audio, labels, crop=int(cfg.crop_seconds * cfg.sample_rate), batch_size=cfg.batch_size,
                         generator=generator, noise_prob=cfg.noise_prob, speeds=speeds_of(cfg.speed_perturb),
                         sample_rate=cfg.sample_rate, mic_filter=cfg.mic_filter, class_masks=class_masks,
-                        variants=simulation.get("variants"), variant_prob=cfg.variant_prob,
+                        variants=simulation.get("variants"), variant_prob=cfg.variant_prob, variants_about=about,
                         channel=simulation.get("channel"), corpus=corpus,
                         second_share=cfg.nemo_share if corpus is not None else 0.0)
 
@@ -345,14 +350,6 @@ def describe_training(cfg: TrainConfig) -> dict:
     if cfg.channel_sim:
         placeholders["channel"] = ([], [], cfg.channel_sim)
     augmentation = train_batches(cfg, [], [], generator=np.random.default_rng(0), simulation=placeholders).describe()
-    for step in augmentation:
-        if step["kind"] == "variants":  # the batches know there are versions; the config knows which
-            from .augment import TRAINING_CODECS_TEXT
-
-            kinds = ([f"{cfg.voices} new voice{'s' if cfg.voices > 1 else ''} (formants and pitch moved with Praat)"]
-                     if cfg.voices else []) + ([f"its codec version ({TRAINING_CODECS_TEXT}, through ffmpeg)"]
-                                               if cfg.codecs else [])
-            step["description"] = f"{cfg.variant_prob:.0%} of crops taken from another version of the clip: {' or '.join(kinds)}"
     if cfg.nemo_share:
         augmentation.append({"kind": "corpus_share", "share": cfg.nemo_share,
                              "description": f"each epoch every RAVDESS training clip and a fresh random draw of nEMO's, "
