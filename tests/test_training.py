@@ -328,6 +328,33 @@ def test_microphone_filter_colours_the_spectrum_and_is_off_by_default():
     torch.testing.assert_close(batch(mic_filter=0.0), plain)
 
 
+def test_microphone_tilt_slopes_the_spectrum_about_1_khz():
+    import torch
+
+    from train.data import TrainBatches
+
+    sr, n = 16000, 48000
+    audio = [np.random.default_rng(i).standard_normal(n).astype(np.float32) * 0.1 for i in range(8)]
+
+    def batch(**kw):
+        return next(iter(TrainBatches(audio, [0] * 8, crop=n, batch_size=8, generator=np.random.default_rng(0),
+                                      noise_prob=0.0, sample_rate=sr, mic_filter=1.0, **kw)))[0]
+
+    # The tilt is drawn after the rest of the filter: the first batch has the same crops
+    # and the same filter, so the two spectra differ by the tilt alone.
+    spectrum = lambda x: torch.fft.rfft(x.double()).abs().pow(2).mean(0)  # noqa: E731
+    f = torch.fft.rfftfreq(n, 1 / sr).double()
+    db = 10 * torch.log10(spectrum(batch(mic_tilt=6.0)) / spectrum(batch()))
+    band = (f > 200) & (f < 6000)
+    slope = np.polyfit(np.log2(f[band].numpy() / 1000), db[band].numpy(), 1)
+    assert 1.0 < abs(slope[0]) <= 6.0  # dB per octave, within the asked range (this seed draws a clear one)
+    assert abs(slope[1]) < 0.1  # and 0 dB at 1 kHz
+    assert np.abs(db[band].numpy() - np.polyval(slope, np.log2(f[band].numpy() / 1000))).max() < 0.1  # a straight line
+    assert np.ptp(db[(f > 20) & (f < 100)].numpy()) < 0.1  # flat below 100 Hz
+    with pytest.raises(ValueError, match="microphone filter"):
+        TrainBatches(audio, [0] * 8, crop=n, batch_size=8, generator=np.random.default_rng(0), mic_tilt=3.0)
+
+
 def test_mixup_microphone_filter_and_class_weights_train_deterministically(ravdess, tmp_path, trained):
     cfg, _ = trained
     runs = [run(small_config(ravdess, tmp_path, out=f"mix{i}", cache=cfg.cache, epochs=1, mixup=0.4, mic_filter=0.5,

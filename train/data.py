@@ -153,7 +153,8 @@ class TrainBatches:
     `speeds`, each batch is played at a speed drawn from them (tempo and pitch
     together, as in Kaldi's speed perturbation): new voices, in effect, which
     is what an actor-independent model is short of. With `mic_filter` > 0,
-    that share of batches is coloured by a random microphone-like filter.
+    that share of batches is coloured by a random microphone-like filter, and
+    with `mic_tilt` its spectrum is also tilted by up to that many dB/octave.
     """
 
     def __init__(
@@ -168,6 +169,7 @@ class TrainBatches:
         speeds: tuple[float, ...] = (1.0,),
         sample_rate: int = 16000,
         mic_filter: float = 0.0,
+        mic_tilt: float = 0.0,
         class_masks: np.ndarray | None = None,
         variants: list[list[np.ndarray]] | None = None,
         variant_prob: float = 0.0,
@@ -201,6 +203,9 @@ class TrainBatches:
         self.crop, self.batch_size, self.rng = crop, batch_size, generator
         self.noise_prob, self.snr_db = noise_prob, snr_db
         self.speeds, self.sample_rate, self.mic_filter = speeds, sample_rate, mic_filter
+        if mic_tilt and not mic_filter:
+            raise ValueError("A spectral tilt is part of the microphone filter: give mic_filter a share of batches too.")
+        self.mic_tilt = mic_tilt
 
     def _epoch_size(self) -> tuple[int, int]:
         """(main-corpus clips, added-corpus clips) in one epoch."""
@@ -234,7 +239,10 @@ class TrainBatches:
                                          f"on {self.noise_prob:.0%} of crops"})
         if self.mic_filter:
             steps.append({"kind": "microphone_filter", "probability": self.mic_filter,
-                          "description": f"a random microphone-like filter on {self.mic_filter:.0%} of batches"})
+                          "description": f"a random microphone-like filter on {self.mic_filter:.0%} of batches"
+                                         + (f", its spectrum tilted by up to \u00b1{self.mic_tilt:g} dB/octave" if self.mic_tilt else "")})
+            if self.mic_tilt:
+                steps[-1]["tilt_db_per_octave"] = self.mic_tilt
         if self.variants is not None:
             steps.append({"kind": "variants", "probability": self.variant_prob, "per_clip": len(self.variants[0]) if self.variants else 0,
                           "description": f"{self.variant_prob:.0%} of crops taken from another version of the clip: "
@@ -287,6 +295,14 @@ class TrainBatches:
         # second-order Butterworth magnitudes, and a Gaussian bump in log-frequency
         gain = (1 + (high_pass / f) ** 4) ** -0.5 * (1 + (f / low_pass) ** 4) ** -0.5
         gain = gain * 10 ** (gain_db / 20 * torch.exp(-0.5 * (torch.log2(f / centre) / (octaves / 2)) ** 2))
+        if self.mic_tilt:
+            # A tilt of the whole spectrum about 1 kHz (a small capsule behind a grille is
+            # bright, a headset or a distant room dull). Without it the model learns that
+            # a brighter spectrum means a louder, angrier voice: on the development folds
+            # a laptop-like response (bass cut plus presence peak) turns most answers
+            # into "angry". Flat below 100 Hz, where the high-pass has taken the signal.
+            slope = self.rng.uniform(-self.mic_tilt, self.mic_tilt)
+            gain = gain * 10 ** (slope / 20 * torch.log2(f.clamp(min=100.0) / 1000.0))
         return torch.fft.irfft(torch.fft.rfft(x) * gain, n=x.shape[-1])
 
     def __iter__(self):
