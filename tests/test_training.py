@@ -355,6 +355,35 @@ def test_microphone_tilt_slopes_the_spectrum_about_1_khz():
         TrainBatches(audio, [0] * 8, crop=n, batch_size=8, generator=np.random.default_rng(0), mic_tilt=3.0)
 
 
+def test_microphone_filter_per_clip_colours_each_crop_its_own_way():
+    """Once per batch, every crop shares one colouring (and BatchNorm's batch statistics can
+    take it out again); per clip, each crop has its own, and the share not drawn is untouched."""
+    import torch
+
+    from train.data import TrainBatches
+
+    sr, n = 16000, 16000
+    x = torch.randn(64, n)
+
+    def gains_db(**kw):
+        batches = TrainBatches([np.zeros(10, np.float32)], [0], crop=10, batch_size=1, generator=np.random.default_rng(1),
+                               sample_rate=sr, **kw)
+        y = batches._mic_filter(x)
+        return 20 * torch.log10(torch.fft.rfft(y).abs() / torch.fft.rfft(x).abs())  # (crops, bins): the gain each crop got
+
+    f = torch.fft.rfftfreq(n, 1 / sr)
+    band = (f > 500) & (f < 3000)
+    shared = gains_db(mic_filter=1.0, mic_tilt=4.0)[:, band]
+    assert (shared - shared[0]).abs().max() < 1e-3  # one filter for the whole batch
+    own = gains_db(mic_filter=0.5, mic_tilt=4.0, mic_per_clip=True)[:, band]
+    untouched = own.abs().max(1).values < 1e-3
+    assert 16 < int(untouched.sum()) < 48  # about half the crops left alone
+    coloured = own[~untouched]
+    assert (coloured[1:] - coloured[0]).abs().max(1).values.min() > 0.1  # each unlike the first
+    with pytest.raises(ValueError, match="microphone filter"):
+        TrainBatches([np.zeros(10, np.float32)], [0], crop=10, batch_size=1, generator=np.random.default_rng(0), mic_per_clip=True)
+
+
 def test_mixup_microphone_filter_and_class_weights_train_deterministically(ravdess, tmp_path, trained):
     cfg, _ = trained
     runs = [run(small_config(ravdess, tmp_path, out=f"mix{i}", cache=cfg.cache, epochs=1, mixup=0.4, mic_filter=0.5,

@@ -170,6 +170,7 @@ class TrainBatches:
         sample_rate: int = 16000,
         mic_filter: float = 0.0,
         mic_tilt: float = 0.0,
+        mic_per_clip: bool = False,
         class_masks: np.ndarray | None = None,
         variants: list[list[np.ndarray]] | None = None,
         variant_prob: float = 0.0,
@@ -205,7 +206,9 @@ class TrainBatches:
         self.speeds, self.sample_rate, self.mic_filter = speeds, sample_rate, mic_filter
         if mic_tilt and not mic_filter:
             raise ValueError("A spectral tilt is part of the microphone filter: give mic_filter a share of batches too.")
-        self.mic_tilt = mic_tilt
+        if mic_per_clip and not mic_filter:
+            raise ValueError("A filter per crop is a way of drawing the microphone filter: give mic_filter a share of crops too.")
+        self.mic_tilt, self.mic_per_clip = mic_tilt, mic_per_clip
 
     def _epoch_size(self) -> tuple[int, int]:
         """(main-corpus clips, added-corpus clips) in one epoch."""
@@ -239,10 +242,13 @@ class TrainBatches:
                                          f"on {self.noise_prob:.0%} of crops"})
         if self.mic_filter:
             steps.append({"kind": "microphone_filter", "probability": self.mic_filter,
-                          "description": f"a random microphone-like filter on {self.mic_filter:.0%} of batches"
+                          "description": f"a random microphone-like filter on {self.mic_filter:.0%} of "
+                                         + ("crops, each its own" if self.mic_per_clip else "batches")
                                          + (f", its spectrum tilted by up to \u00b1{self.mic_tilt:g} dB/octave" if self.mic_tilt else "")})
             if self.mic_tilt:
                 steps[-1]["tilt_db_per_octave"] = self.mic_tilt
+            if self.mic_per_clip:
+                steps[-1]["per_clip"] = True
         if self.variants is not None:
             steps.append({"kind": "variants", "probability": self.variant_prob, "per_clip": len(self.variants[0]) if self.variants else 0,
                           "description": f"{self.variant_prob:.0%} of crops taken from another version of the clip: "
@@ -281,17 +287,31 @@ class TrainBatches:
         return x
 
     def _mic_filter(self, x: torch.Tensor) -> torch.Tensor:
-        """A random microphone/room colouring for the whole batch: a high-pass
-        (small mics lose the bass), a low-pass (cheap mics and codecs lose the
-        top) and one peaking band of +-8 dB. RAVDESS is one studio microphone;
-        the demo's users are on laptops and phones. Applied as a zero-phase
-        gain curve in the frequency domain: 20x faster than three biquads
-        (torchaudio's lfilter) on the CPU, and the phase is inaudible anyway."""
-        if self.rng.random() >= self.mic_filter:
+        """A random microphone/room colouring: a high-pass (small mics lose the
+        bass), a low-pass (cheap mics and codecs lose the top) and one peaking
+        band of +-8 dB, with `mic_tilt` also a tilt of the whole spectrum.
+        RAVDESS is one studio microphone; the demo's users are on laptops and
+        phones. Once for the whole batch (share `mic_filter` of batches), or
+        with `mic_per_clip` a filter of its own for each crop (that share of
+        crops). Applied as a zero-phase gain curve in the frequency domain: 20x
+        faster than three biquads (torchaudio's lfilter) on the CPU, and the
+        phase is inaudible anyway."""
+        n = x.shape[0] if self.mic_per_clip else 1
+        if not self.mic_per_clip and self.rng.random() >= self.mic_filter:
             return x
+        on = self.rng.random(n) < self.mic_filter if self.mic_per_clip else np.ones(1, bool)
+        if not on.any():
+            return x
+        # One draw of each parameter per filter: a column of them per crop, or for the
+        # whole batch the Python floats earlier runs drew, so those are reproduced bit for bit.
+        if self.mic_per_clip:
+            draw = lambda lo, hi: self.rng.uniform(lo, hi, n)  # noqa: E731
+            column = lambda v: torch.as_tensor(v, dtype=torch.float32)[:, None]  # noqa: E731  (crops, 1)
+        else:
+            draw, column = self.rng.uniform, float
         f = torch.fft.rfftfreq(x.shape[-1], 1 / self.sample_rate).clamp(min=1.0)
-        high_pass, low_pass = self.rng.uniform(60, 400), self.rng.uniform(3000, 0.45 * self.sample_rate)
-        centre, gain_db, octaves = np.exp(self.rng.uniform(np.log(200), np.log(4000))), self.rng.uniform(-8, 8), self.rng.uniform(0.5, 2.0)
+        high_pass, low_pass = column(draw(60, 400)), column(draw(3000, 0.45 * self.sample_rate))
+        centre, gain_db, octaves = column(np.exp(draw(np.log(200), np.log(4000)))), column(draw(-8, 8)), column(draw(0.5, 2.0))
         # second-order Butterworth magnitudes, and a Gaussian bump in log-frequency
         gain = (1 + (high_pass / f) ** 4) ** -0.5 * (1 + (f / low_pass) ** 4) ** -0.5
         gain = gain * 10 ** (gain_db / 20 * torch.exp(-0.5 * (torch.log2(f / centre) / (octaves / 2)) ** 2))
@@ -301,8 +321,9 @@ class TrainBatches:
             # a brighter spectrum means a louder, angrier voice: on the development folds
             # a laptop-like response (bass cut plus presence peak) turns most answers
             # into "angry". Flat below 100 Hz, where the high-pass has taken the signal.
-            slope = self.rng.uniform(-self.mic_tilt, self.mic_tilt)
-            gain = gain * 10 ** (slope / 20 * torch.log2(f.clamp(min=100.0) / 1000.0))
+            gain = gain * 10 ** (column(draw(-self.mic_tilt, self.mic_tilt)) / 20 * torch.log2(f.clamp(min=100.0) / 1000.0))
+        if self.mic_per_clip:
+            gain = torch.where(column(on) > 0, gain, torch.ones_like(gain))  # crops the per-crop draw left alone
         return torch.fft.irfft(torch.fft.rfft(x) * gain, n=x.shape[-1])
 
     def __iter__(self):

@@ -68,6 +68,7 @@ class TrainConfig:
     mixup: float = 0.0  # Beta(a, a) mixup of standardised crops and their labels; 0 disables
     class_weight: bool = False  # weight the loss by inverse class frequency (neutral has half the clips)
     mic_filter: float = 0.0  # share of batches given a random microphone-like filter; 0 disables
+    mic_per_clip: bool = False  # with --mic-filter: draw a filter for each crop, not one per batch (BatchNorm's batch statistics absorb a colouring the whole batch shares)
     mic_tilt: float = 0.0  # with --mic-filter: also tilt the filtered batches' spectrum by up to this many dB per octave (around 1 kHz); 0 disables
     seed: int = 1337  # the first member's seed: initialisation, crops, augmentation; the same seed gives the same weights on a CPU
     device: str = ""  # '' = cuda when available, else cpu
@@ -129,7 +130,8 @@ def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], 
     corpus = np.array([c != "ravdess" for c in corpora], dtype=int) if corpora is not None and cfg.nemo_share else None
     return TrainBatches(audio, labels, crop=int(cfg.crop_seconds * cfg.sample_rate), batch_size=cfg.batch_size,
                         generator=generator, noise_prob=cfg.noise_prob, speeds=speeds_of(cfg.speed_perturb),
-                        sample_rate=cfg.sample_rate, mic_filter=cfg.mic_filter, mic_tilt=cfg.mic_tilt, class_masks=class_masks,
+                        sample_rate=cfg.sample_rate, mic_filter=cfg.mic_filter, mic_tilt=cfg.mic_tilt,
+                        mic_per_clip=cfg.mic_per_clip, class_masks=class_masks,
                         variants=simulation.get("variants"), variant_prob=cfg.variant_prob, variants_about=about,
                         channel=simulation.get("channel"), corpus=corpus,
                         second_share=cfg.nemo_share if corpus is not None else 0.0)
@@ -307,6 +309,8 @@ def resolve_split(cfg: TrainConfig) -> dict:
         raise ValueError("--nemo-share balances RAVDESS against nEMO: give --nemo too.")
     if not 0 <= cfg.nemo_share < 1:
         raise ValueError(f"--nemo-share is nEMO's share of an epoch, at least 0 and below 1; got {cfg.nemo_share}.")
+    if cfg.mic_per_clip and not cfg.mic_filter:
+        raise ValueError("--mic-per-clip draws the microphone filter per crop: give --mic-filter a share too.")
     if cfg.mic_tilt and not cfg.mic_filter:
         raise ValueError("--mic-tilt tilts the batches the microphone filter colours: give --mic-filter a share too.")
     if cfg.nemo_loss not in ("masked", "all"):
