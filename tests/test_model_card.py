@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 
 import pytest
 
@@ -213,6 +214,41 @@ def test_a_rule_with_a_channel_margin_also_weighs_the_folds_heard_through_channe
     (tmp_path / "c.json").write_text(json.dumps(development_summary([a - 0.01 for a in base], cand["recipe"])))
     with pytest.raises(SystemExit, match="scored through the same channels"):
         choice_section(record, tmp_path, shipped_config)
+
+
+@pytest.mark.parametrize("hall_gain, chosen", [(0.06, "C3"), (0.04, "C1")])
+def test_a_rule_can_ask_a_gain_through_one_channel_alone(tmp_path, shipped_config, hall_gain, chosen):
+    """Rule C3 (issue #11's laptop microphone): no clean loss beyond a point, the channels' mean
+    not below the baseline's by more than a point, AND at least 5 points through one named
+    channel; the card tables that channel fold by fold and applies all three."""
+    from train.crossval import recipe
+    from train.model_card import choice_section, main
+
+    base_recipe = recipe(shipped_config["training"]["config"])
+    base, heard = [0.55, 0.60, 0.50, 0.58, 0.52], [0.30, 0.35, 0.28, 0.31, 0.33]
+    (tmp_path / "c1.json").write_text(json.dumps(development_summary(base, base_recipe, channels=heard)))
+    cand = development_summary(base, {**base_recipe, "mic_tilt": 4.0}, channels=heard)
+    for fold in cand["folds"]:  # the hall alone gains; the mean of the two channels gains half that
+        fold["channels"]["room_hall"] += hall_gain
+    (tmp_path / "c3.json").write_text(json.dumps(cand))
+    record = {"recipes": [{"summary": "c1.json", "name": "C1", "recipe": "channels."},
+                          {"summary": "c3.json", "name": "C3", "recipe": "C1 + tilt."}],
+              "rule": "C3 if the hall gains 5.", "margin": -1.0, "channel_margin": -1.0, "channel_gains": {"room_hall": 5.0}}
+    section = choice_section(record, tmp_path, shipped_config)
+    assert "Through room_hall alone (the rule asks +5 points of it)" in section
+    assert f"| 2 | 33.0% | {0.33 + hall_gain:.1%} | {100 * hall_gain:+.1f} |" in section
+    assert f"By that rule: **{chosen}**" in section
+
+    weights = tmp_path / "w"
+    shutil.copytree(WEIGHTS, weights)  # in case a refusal came too late: the shipped card stays untouched
+    args = ["--weights", str(weights), "--records", str(tmp_path / "records.json"), "--choice", str(tmp_path / "c1.json"),
+            "C1", "channels.", "--choice", str(tmp_path / "c3.json"), "C3", "tilt.", "--rule", "r", "--margin", "-1"]
+    with pytest.raises(SystemExit, match="not every fold of both recipes was scored through it"):
+        main(args + ["--channel-gain", "laptop_mic=5"])
+    with pytest.raises(SystemExit, match="NAME=POINTS"):
+        main(args + ["--channel-gain", "room_hall"])
+    with pytest.raises(SystemExit, match="parts of a --choice rule"):
+        main(["--weights", str(weights), "--records", str(tmp_path / "records.json"), "--channel-gain", "room_hall=5"])
 
 
 def test_a_summary_recorded_before_a_setting_existed_still_matches_its_recipe(shipped_config):

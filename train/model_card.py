@@ -179,6 +179,10 @@ def choice_section(record: dict, folder: Path, config: dict) -> str:
         if channels is None:
             raise SystemExit(NO_CHANNELS)
         passes = passes and channels["delta"] >= record["channel_margin"]
+    gains = {}  # the rule may also ask a gain on one channel of its own (e.g. the laptop microphone)
+    for name, needed in record.get("channel_gains", {}).items():
+        gains[name] = channel_gain(base, cand, name)
+        passes = passes and gains[name]["delta"] >= needed
     chosen = recipes[1] if passes else recipes[0]
     shipped = [r["name"] for r, cv in zip(recipes, (base, cand)) if not recipe_differences(cv, config["training"]["config"])]
     names = f"{recipes[0]['name']} | {recipes[1]['name']}"
@@ -194,6 +198,17 @@ The same held-out actors through {len(channels['names'])} of the generalisation 
 | --- | --- | --- | --- |
 {rows_ch}
 | **mean** | **{channels['base']:.1%}** | **{channels['cand']:.1%}** | **{channels['delta']:+.1f}** |
+"""
+    for name, g in gains.items():
+        a, b = recipes[0]["name"], recipes[1]["name"]
+        rows_g = "\n".join(f"| {k} | {x:.1%} | {y:.1%} | {100 * (y - x):+.1f} |" for k, x, y in g["folds"])
+        channel_text += f"""
+Through {name} alone (the rule asks {record['channel_gains'][name]:+g} points of it):
+
+| fold | {a} | {b} | {b} − {a} (points) |
+| --- | --- | --- | --- |
+{rows_g}
+| **mean** | **{g['base']:.1%}** | **{g['cand']:.1%}** | **{g['delta']:+.1f}** |
 """
     return f"""
 ## How the recipe was chosen: cross-validation on actors 1–20 alone
@@ -232,6 +247,19 @@ def channel_comparison(base: dict, cand: dict) -> dict | None:
             for m in folds]
     mean_base, mean_cand = (sum(r[i] for r in rows) / len(rows) for i in (1, 2))
     return {"names": names, "folds": rows, "base": mean_base, "cand": mean_cand,
+            "delta": sum(100 * (y - x) for _, x, y in rows) / len(rows)}
+
+
+def channel_gain(base: dict, cand: dict, name: str) -> dict:
+    """One benchmark channel of two development-layout summaries, fold by fold: accuracies
+    and the mean difference in points. Refuses when a fold of either lacks it."""
+    by_fold = {m["fold"]: m for m in cand["folds"]}
+    folds = sorted(base["folds"], key=lambda m: m["fold"])
+    if not all(name in m.get("channels", {}) and name in by_fold[m["fold"]].get("channels", {}) for m in folds):
+        raise SystemExit(f"error: the rule asks a gain through {name}, but not every fold of both recipes was scored "
+                         f"through it (python -m train.crossval --channels ... --summarise)")
+    rows = [(m["fold"], m["channels"][name], by_fold[m["fold"]]["channels"][name]) for m in folds]
+    return {"folds": rows, "base": sum(r[1] for r in rows) / len(rows), "cand": sum(r[2] for r in rows) / len(rows),
             "delta": sum(100 * (y - x) for _, x, y in rows) / len(rows)}
 
 
@@ -329,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--channel-margin", type=float, default=None,
                         help="with --choice: the candidate must also gain at least this many points of mean accuracy "
                              "through the channels its folds were scored on (python -m train.crossval --channels)")
+    parser.add_argument("--channel-gain", action="append", default=[], metavar="NAME=POINTS",
+                        help="with --choice: the candidate must also gain at least POINTS of accuracy through the "
+                             "benchmark channel NAME alone (repeatable)")
     args = parser.parse_args(argv)
     records_path = Path(args.records)
     folder = records_path.parent
@@ -344,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         for path, recipe in args.alternative:
             alternative(json.loads(Path(path).read_text()), recipe)  # refuses a partial cross-validation now
         records["alternatives"] = [{"summary": keep(Path(path), folder), "recipe": recipe} for path, recipe in args.alternative]
+    if (args.channel_gain or args.channel_margin is not None) and not args.choice:
+        raise SystemExit("error: --channel-margin and --channel-gain are parts of a --choice rule")
     if args.choice:
         if len(args.choice) != 2 or not args.rule or args.margin is None:
             raise SystemExit("error: --choice twice (baseline, candidate), with --rule and --margin")
@@ -351,7 +384,15 @@ def main(argv: list[str] | None = None) -> int:
                              "rule": args.rule, "margin": args.margin}
         if args.channel_margin is not None:
             records["choice"]["channel_margin"] = args.channel_margin
+        for item in args.channel_gain:
+            name, _, points = item.partition("=")
+            try:
+                records["choice"].setdefault("channel_gains", {})[name.strip()] = float(points)
+            except ValueError:
+                raise SystemExit(f"error: --channel-gain takes NAME=POINTS (e.g. laptop_mic=5), not '{item}'") from None
         _, (base, cand) = choice_rows(records["choice"], folder)  # refuses another layout or unpaired folds now
+        for name in records["choice"].get("channel_gains", {}):
+            channel_gain(base, cand, name)  # refuses a channel the folds were not scored through, now
         if args.channel_margin is not None and not channel_comparison(base, cand):
             raise SystemExit(NO_CHANNELS)
     if args.crossval or args.trimming or args.alternative or args.emobox or args.choice:
