@@ -41,7 +41,7 @@ test-fast: $(VENV)/.installed-dev
 # The shipped recipe: RAVDESS, a quarter of the crops from a codec version of the clip, a quarter
 # through simulated rooms, lines and noise (run C1, chosen on actors 1-20: experiments/README.md).
 RAVDESS ?= ../shared/ravdess
-RECIPE ?= --codecs --variant-prob 0.25 --channel-sim 0.25
+RECIPE ?= --codecs --variant-prob 0.25 --channel-sim 0.25 --mic-filter 0.5 --mic-tilt 4 --mic-per-clip
 train: $(VENV)/.installed-train
 	$(PY) -m train --data $(RAVDESS) $(RECIPE) --out weights
 

@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from conftest import WEIGHTS
-from emotion.card import about, about_es, limits, model_card, split_sentence
+from emotion.card import SIMULATED, about, about_es, limits, model_card, split_sentence
 from emotion.labels import format_actors, parse_actors
 
 
@@ -271,6 +271,8 @@ def test_the_about_panel_says_which_channels_training_simulated(shipped_config):
     channels = next(a for a in shipped_config["training"]["augmentation"] if a["kind"] == "channels")
     assert "Heard in training through simulated channels" in english and channels["description"] in english
     assert "salas, bandas limitadas y ruidos simulados" in spanish
+    microphone = next(a for a in shipped_config["training"]["augmentation"] if a["kind"] == "microphone_filter")
+    assert microphone["description"] in english and "filtros de micrófono" in spanish  # and other microphones
     clean = copy.deepcopy(shipped_config)
-    clean["training"]["augmentation"] = [a for a in clean["training"]["augmentation"] if a["kind"] not in ("variants", "channels")]
+    clean["training"]["augmentation"] = [a for a in clean["training"]["augmentation"] if a["kind"] not in SIMULATED]
     assert "Heard in training" not in about(clean) and "Al entrenar" not in about_es(clean)
