@@ -153,8 +153,9 @@ class TrainBatches:
     `speeds`, each batch is played at a speed drawn from them (tempo and pitch
     together, as in Kaldi's speed perturbation): new voices, in effect, which
     is what an actor-independent model is short of. With `mic_filter` > 0,
-    that share of batches is coloured by a random microphone-like filter, and
-    with `mic_tilt` its spectrum is also tilted by up to that many dB/octave.
+    that share of batches is coloured by a random microphone-like filter (with
+    `mic_per_clip`, that share of crops, each by a filter of its own), and with
+    `mic_tilt` the spectrum is also tilted by up to that many dB/octave.
     """
 
     def __init__(

@@ -67,9 +67,9 @@ class TrainConfig:
     speed_perturb: float = 0.1  # batches played at speeds 1 +- this (5 steps); 0 disables (experiments/README.md: +2.8 val UAR)
     mixup: float = 0.0  # Beta(a, a) mixup of standardised crops and their labels; 0 disables
     class_weight: bool = False  # weight the loss by inverse class frequency (neutral has half the clips)
-    mic_filter: float = 0.0  # share of batches given a random microphone-like filter; 0 disables
+    mic_filter: float = 0.0  # share of batches (of crops, with --mic-per-clip) given a random microphone-like filter; 0 disables
     mic_per_clip: bool = False  # with --mic-filter: draw a filter for each crop, not one per batch (BatchNorm's batch statistics absorb a colouring the whole batch shares)
-    mic_tilt: float = 0.0  # with --mic-filter: also tilt the filtered batches' spectrum by up to this many dB per octave (around 1 kHz); 0 disables
+    mic_tilt: float = 0.0  # with --mic-filter: also tilt the filtered audio's spectrum by up to this many dB per octave (around 1 kHz); 0 disables
     seed: int = 1337  # the first member's seed: initialisation, crops, augmentation; the same seed gives the same weights on a CPU
     device: str = ""  # '' = cuda when available, else cpu
     threads: int = 0  # torch CPU threads; 0 = torch's default (one per core)
