@@ -285,6 +285,24 @@ def test_every_training_flag_explains_itself_in_help(capsys):
     assert "(default: 1337)" in text and "Hz the model hears (default: 16000)" in text
 
 
+@pytest.mark.parametrize("flags, message", [
+    (["--data", "{missing}"], "RAVDESS folder not found"),
+    (["--mic-per-clip"], "give --mic-filter a share too"),
+    (["--speed-perturb", "0", "--speed-per-clip"], "give --speed-perturb a range too"),
+    (["--test-time-speeds", "0,1"], "between 0.5 and 2"),
+    (["--val-actors", "21"], "overlap"),
+])
+def test_training_cli_refuses_bad_flags_in_one_line_before_writing_anything(ravdess, tmp_path, flags, message):
+    from train.train import main
+
+    flags = [f.format(missing=tmp_path / "nowhere") for f in flags]
+    with pytest.raises(SystemExit) as done:
+        main(["--data", str(ravdess), "--out", str(tmp_path / "run"), *flags])
+    assert str(done.value).startswith("python -m train: error: ") and message in str(done.value)
+    assert "\n" not in str(done.value)
+    assert not (tmp_path / "run").exists()
+
+
 def test_an_ensemble_run_saves_one_model_whose_logits_are_the_members_mean(ravdess, tmp_path, trained):
     import torch
 
@@ -382,6 +400,35 @@ def test_microphone_filter_per_clip_colours_each_crop_its_own_way():
     assert (coloured[1:] - coloured[0]).abs().max(1).values.min() > 0.1  # each unlike the first
     with pytest.raises(ValueError, match="microphone filter"):
         TrainBatches([np.zeros(10, np.float32)], [0], crop=10, batch_size=1, generator=np.random.default_rng(0), mic_per_clip=True)
+
+
+def test_speed_per_clip_plays_each_crop_at_its_own_speed():
+    """A 1 kHz tone played at 0.8x or 1.25x comes out at 800 or 1250 Hz. Drawn once per
+    batch every crop of a batch shares one pitch; per clip, a batch mixes them."""
+    import torch
+
+    from train.data import TrainBatches
+
+    sr, crop = 16000, 8000
+    tone = (0.5 * np.sin(2 * np.pi * 1000 * np.arange(3 * sr) / sr)).astype(np.float32)
+
+    def pitches(**kw):
+        batches = TrainBatches([tone] * 32, [0] * 32, crop=crop, batch_size=16, generator=np.random.default_rng(3),
+                               noise_prob=0.0, speeds=(0.8, 1.25), sample_rate=sr, **kw)
+        out = []
+        for x, y in batches:
+            assert x.shape == (16, crop) and x.dtype == torch.float32 and y.shape == (16,)
+            spectrum = np.abs(np.fft.rfft(x.numpy(), axis=-1))
+            out.append(np.round(np.fft.rfftfreq(crop, 1 / sr)[spectrum.argmax(-1)], -1))
+        return out
+
+    for batch in pitches():
+        assert len(set(batch)) == 1 and batch[0] in (800.0, 1250.0)  # one speed for the whole batch
+    mixed = np.concatenate(pitches(speed_per_clip=True))
+    assert set(mixed) == {800.0, 1250.0}
+    assert all(len(set(batch)) == 2 for batch in pitches(speed_per_clip=True))  # both speeds in each batch of 16
+    with pytest.raises(ValueError, match="speed perturbation"):
+        TrainBatches([tone], [0], crop=crop, batch_size=1, generator=np.random.default_rng(0), speed_per_clip=True)
 
 
 def test_mixup_microphone_filter_and_class_weights_train_deterministically(ravdess, tmp_path, trained):

@@ -152,7 +152,8 @@ class TrainBatches:
     `snr_db`, so the model does not rely on studio-quiet backgrounds. With
     `speeds`, each batch is played at a speed drawn from them (tempo and pitch
     together, as in Kaldi's speed perturbation): new voices, in effect, which
-    is what an actor-independent model is short of. With `mic_filter` > 0,
+    is what an actor-independent model is short of (with `speed_per_clip`, each
+    crop at a speed of its own). With `mic_filter` > 0,
     that share of batches is coloured by a random microphone-like filter (with
     `mic_per_clip`, that share of crops, each by a filter of its own), and with
     `mic_tilt` the spectrum is also tilted by up to that many dB/octave.
@@ -172,6 +173,7 @@ class TrainBatches:
         mic_filter: float = 0.0,
         mic_tilt: float = 0.0,
         mic_per_clip: bool = False,
+        speed_per_clip: bool = False,
         class_masks: np.ndarray | None = None,
         variants: list[list[np.ndarray]] | None = None,
         variant_prob: float = 0.0,
@@ -210,6 +212,9 @@ class TrainBatches:
         if mic_per_clip and not mic_filter:
             raise ValueError("A filter per crop is a way of drawing the microphone filter: give mic_filter a share of crops too.")
         self.mic_tilt, self.mic_per_clip = mic_tilt, mic_per_clip
+        if speed_per_clip and len(speeds) < 2:
+            raise ValueError("A speed per crop is a way of drawing the speed perturbation: give it more than one speed.")
+        self.speed_per_clip = speed_per_clip
 
     def _epoch_size(self) -> tuple[int, int]:
         """(main-corpus clips, added-corpus clips) in one epoch."""
@@ -236,7 +241,10 @@ class TrainBatches:
         if len(self.speeds) > 1:
             steps.append({"kind": "speed", "speeds": list(self.speeds),
                           "description": f"speed perturbation at {min(self.speeds):g}\u2013{max(self.speeds):g}x "
-                                         f"({len(self.speeds)} speeds, tempo and pitch together)"})
+                                         f"({len(self.speeds)} speeds, tempo and pitch together"
+                                         + (", each crop its own)" if self.speed_per_clip else ", one per batch)")})
+            if self.speed_per_clip:
+                steps[-1]["per_clip"] = True
         if self.noise_prob:
             steps.append({"kind": "white_noise", "probability": self.noise_prob, "snr_db": list(self.snr_db),
                           "description": f"white noise at {self.snr_db[0]:g}\u2013{self.snr_db[1]:g} dB SNR "
@@ -334,6 +342,13 @@ class TrainBatches:
             # Without speed perturbation no random number is drawn for it, so
             # runs made before it existed are reproduced exactly (likewise the
             # microphone filter).
+            if self.speed_per_clip:
+                x = self._crops_at_own_speeds(idx)
+                if self.mic_filter:
+                    x = self._mic_filter(x)
+                x = np.stack([self._finish(row) for row in x.numpy()])  # (B, crop)
+                yield self._batch(x, idx)
+                continue
             speed = float(self.rng.choice(self.speeds)) if len(self.speeds) > 1 else 1.0
             if speed == 1.0 and not self.mic_filter:
                 x = np.stack([self._finish(self._crop(self._source(j), self.crop)) for j in idx])  # (B, crop)
@@ -346,7 +361,25 @@ class TrainBatches:
                 if self.mic_filter:
                     x = self._mic_filter(x)
                 x = np.stack([self._finish(row) for row in x.numpy()])  # (B, crop)
-            if self.class_masks is None:
-                yield torch.from_numpy(x), torch.from_numpy(self.labels[idx])
-            else:
-                yield torch.from_numpy(x), torch.from_numpy(self.labels[idx]), torch.from_numpy(self.class_masks[idx])
+            yield self._batch(x, idx)
+
+    def _batch(self, x: np.ndarray, idx: np.ndarray) -> tuple:
+        if self.class_masks is None:
+            return torch.from_numpy(x), torch.from_numpy(self.labels[idx])
+        return torch.from_numpy(x), torch.from_numpy(self.labels[idx]), torch.from_numpy(self.class_masks[idx])
+
+    def _crops_at_own_speeds(self, idx: np.ndarray) -> torch.Tensor:
+        """One crop per clip, each played at a speed drawn for it alone: (B, crop).
+
+        Drawn once per batch, a speed moves the pitch and formants of every crop
+        the same way, and BatchNorm's batch statistics (after every convolution
+        of M5) largely divide out a shift that the whole batch shares -- as they
+        did a microphone colouring shared by the batch (experiments/README.md,
+        C2-C4). Crops of one speed are resampled together."""
+        speeds = self.rng.choice(np.asarray(self.speeds), len(idx))
+        rows = [torch.from_numpy(self._crop(self._source(j), int(round(self.crop * s)))) for j, s in zip(idx, speeds)]
+        x = torch.empty(len(idx), self.crop)
+        for s in np.unique(speeds):
+            k = np.flatnonzero(speeds == s)
+            x[k] = pad_or_trim(change_speed(torch.stack([rows[i] for i in k]), float(s), self.sample_rate), self.crop)
+        return x

@@ -65,6 +65,7 @@ class TrainConfig:
     label_smoothing: float = 0.1  # cross-entropy target smoothing (for calibration and sturdier early stopping)
     noise_prob: float = 0.5  # chance of additive noise per training crop
     speed_perturb: float = 0.1  # batches played at speeds 1 +- this (5 steps); 0 disables (experiments/README.md: +2.8 val UAR)
+    speed_per_clip: bool = False  # with speed perturbation: each crop at a speed of its own, not one per batch (as --mic-per-clip)
     mixup: float = 0.0  # Beta(a, a) mixup of standardised crops and their labels; 0 disables
     class_weight: bool = False  # weight the loss by inverse class frequency (neutral has half the clips)
     mic_filter: float = 0.0  # share of batches (of crops, with --mic-per-clip) given a random microphone-like filter; 0 disables
@@ -131,7 +132,7 @@ def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], 
     return TrainBatches(audio, labels, crop=int(cfg.crop_seconds * cfg.sample_rate), batch_size=cfg.batch_size,
                         generator=generator, noise_prob=cfg.noise_prob, speeds=speeds_of(cfg.speed_perturb),
                         sample_rate=cfg.sample_rate, mic_filter=cfg.mic_filter, mic_tilt=cfg.mic_tilt,
-                        mic_per_clip=cfg.mic_per_clip, class_masks=class_masks,
+                        mic_per_clip=cfg.mic_per_clip, speed_per_clip=cfg.speed_per_clip, class_masks=class_masks,
                         variants=simulation.get("variants"), variant_prob=cfg.variant_prob, variants_about=about,
                         channel=simulation.get("channel"), corpus=corpus,
                         second_share=cfg.nemo_share if corpus is not None else 0.0)
@@ -311,6 +312,8 @@ def resolve_split(cfg: TrainConfig) -> dict:
         raise ValueError(f"--nemo-share is nEMO's share of an epoch, at least 0 and below 1; got {cfg.nemo_share}.")
     if cfg.mic_per_clip and not cfg.mic_filter:
         raise ValueError("--mic-per-clip draws the microphone filter per crop: give --mic-filter a share too.")
+    if cfg.speed_per_clip and not cfg.speed_perturb:
+        raise ValueError("--speed-per-clip draws the speed perturbation per crop: give --speed-perturb a range too.")
     if cfg.mic_tilt and not cfg.mic_filter:
         raise ValueError("--mic-tilt tilts the batches the microphone filter colours: give --mic-filter a share too.")
     if cfg.nemo_loss not in ("masked", "all"):
@@ -537,6 +540,13 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
 
 def main(argv: list[str] | None = None) -> int:
     cfg = parse_args(argv)
+    try:
+        # A wrong flag or data folder is the user's to fix: one line, before any decoding.
+        parse_speeds(cfg.test_time_speeds)
+        resolve_split(cfg)
+        find_clips(cfg.data)
+    except (ValueError, FileNotFoundError) as e:
+        raise SystemExit(f"python -m train: error: {e}") from None
     command = "python -m train " + shlex.join(sys.argv[1:] if argv is None else argv)
     run(cfg, command)
     return 0
