@@ -65,7 +65,7 @@ class TrainConfig:
     label_smoothing: float = 0.1  # cross-entropy target smoothing (for calibration and sturdier early stopping)
     noise_prob: float = 0.5  # chance of additive noise per training crop
     speed_perturb: float = 0.1  # batches played at speeds 1 +- this (5 steps); 0 disables (experiments/README.md: +2.8 val UAR)
-    speed_per_clip: bool = False  # with speed perturbation: each crop at a speed of its own, not one per batch (as --mic-per-clip)
+    speed_per_clip: bool = False  # with speed perturbation: each crop at a speed of its own, not one per batch (run C5: +0.8 clean on the development folds)
     mixup: float = 0.0  # Beta(a, a) mixup of standardised crops and their labels; 0 disables
     class_weight: bool = False  # weight the loss by inverse class frequency (neutral has half the clips)
     mic_filter: float = 0.0  # share of batches (of crops, with --mic-per-clip) given a random microphone-like filter; 0 disables
