@@ -343,30 +343,27 @@ class TrainBatches:
             # runs made before it existed are reproduced exactly (likewise the
             # microphone filter).
             if self.speed_per_clip:
-                x = self._crops_at_own_speeds(idx)
-                if self.mic_filter:
-                    x = self._mic_filter(x)
-                x = np.stack([self._finish(row) for row in x.numpy()])  # (B, crop)
-                yield self._batch(x, idx)
-                continue
-            speed = float(self.rng.choice(self.speeds)) if len(self.speeds) > 1 else 1.0
+                speed = None  # drawn per crop below
+            else:
+                speed = float(self.rng.choice(self.speeds)) if len(self.speeds) > 1 else 1.0
             if speed == 1.0 and not self.mic_filter:
                 x = np.stack([self._finish(self._crop(self._source(j), self.crop)) for j in idx])  # (B, crop)
             else:
-                # Playing `speed` times faster: read crop*speed samples, resample them to crop.
-                length = int(round(self.crop * speed))
-                x = torch.from_numpy(np.stack([self._crop(self._source(j), length) for j in idx]))  # (B, length)
-                if speed != 1.0:
-                    x = pad_or_trim(change_speed(x, speed, self.sample_rate), self.crop)
+                if speed is None:
+                    x = self._crops_at_own_speeds(idx)
+                else:
+                    # Playing `speed` times faster: read crop*speed samples, resample them to crop.
+                    length = int(round(self.crop * speed))
+                    x = torch.from_numpy(np.stack([self._crop(self._source(j), length) for j in idx]))  # (B, length)
+                    if speed != 1.0:
+                        x = pad_or_trim(change_speed(x, speed, self.sample_rate), self.crop)
                 if self.mic_filter:
                     x = self._mic_filter(x)
                 x = np.stack([self._finish(row) for row in x.numpy()])  # (B, crop)
-            yield self._batch(x, idx)
-
-    def _batch(self, x: np.ndarray, idx: np.ndarray) -> tuple:
-        if self.class_masks is None:
-            return torch.from_numpy(x), torch.from_numpy(self.labels[idx])
-        return torch.from_numpy(x), torch.from_numpy(self.labels[idx]), torch.from_numpy(self.class_masks[idx])
+            if self.class_masks is None:
+                yield torch.from_numpy(x), torch.from_numpy(self.labels[idx])
+            else:
+                yield torch.from_numpy(x), torch.from_numpy(self.labels[idx]), torch.from_numpy(self.class_masks[idx])
 
     def _crops_at_own_speeds(self, idx: np.ndarray) -> torch.Tensor:
         """One crop per clip, each played at a speed drawn for it alone: (B, crop).

@@ -243,22 +243,23 @@ def channel_comparison(base: dict, cand: dict) -> dict | None:
     names = list(folds[0]["channels"])
     if any(list(m["channels"]) != names or list(by_fold[m["fold"]]["channels"]) != names for m in folds):
         raise SystemExit("error: the two recipes' folds were heard through different channels")
-    rows = [(m["fold"], sum(m["channels"].values()) / len(names), sum(by_fold[m["fold"]]["channels"].values()) / len(names))
-            for m in folds]
-    mean_base, mean_cand = (sum(r[i] for r in rows) / len(rows) for i in (1, 2))
-    return {"names": names, "folds": rows, "base": mean_base, "cand": mean_cand,
-            "delta": sum(100 * (y - x) for _, x, y in rows) / len(rows)}
+    return {"names": names, **paired(base, cand, lambda m: sum(m["channels"].values()) / len(names))}
 
 
 def channel_gain(base: dict, cand: dict, name: str) -> dict:
     """One benchmark channel of two development-layout summaries, fold by fold: accuracies
     and the mean difference in points. Refuses when a fold of either lacks it."""
-    by_fold = {m["fold"]: m for m in cand["folds"]}
-    folds = sorted(base["folds"], key=lambda m: m["fold"])
-    if not all(name in m.get("channels", {}) and name in by_fold[m["fold"]].get("channels", {}) for m in folds):
+    if not all(name in m.get("channels", {}) for m in base["folds"] + cand["folds"]):
         raise SystemExit(f"error: the rule asks a gain through {name}, but not every fold of both recipes was scored "
                          f"through it (python -m train.crossval --channels ... --summarise)")
-    rows = [(m["fold"], m["channels"][name], by_fold[m["fold"]]["channels"][name]) for m in folds]
+    return paired(base, cand, lambda m: m["channels"][name])
+
+
+def paired(base: dict, cand: dict, score) -> dict:
+    """`score` of each fold of two summaries with the same folds: rows (fold, baseline, candidate),
+    both means, and the mean difference in points."""
+    by_fold = {m["fold"]: m for m in cand["folds"]}
+    rows = [(m["fold"], score(m), score(by_fold[m["fold"]])) for m in sorted(base["folds"], key=lambda m: m["fold"])]
     return {"folds": rows, "base": sum(r[1] for r in rows) / len(rows), "cand": sum(r[2] for r in rows) / len(rows),
             "delta": sum(100 * (y - x) for _, x, y in rows) / len(rows)}
 
