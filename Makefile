@@ -39,7 +39,8 @@ test-fast: $(VENV)/.installed-dev
 
 # Reproduce the shipped weights (about an hour on 2 CPU cores; needs ffmpeg for the codecs) and evaluate them.
 # The shipped recipe: RAVDESS, a quarter of the crops from a codec version of the clip, a quarter
-# through simulated rooms, lines and noise (run C1, chosen on actors 1-20: experiments/README.md).
+# through simulated rooms, lines and noise, and half coloured like another microphone, each crop its
+# own way (run C4, chosen on actors 1-20: experiments/README.md).
 RAVDESS ?= ../shared/ravdess
 RECIPE ?= --codecs --variant-prob 0.25 --channel-sim 0.25 --mic-filter 0.5 --mic-tilt 4 --mic-per-clip
 train: $(VENV)/.installed-train
