@@ -4,7 +4,7 @@
 
 Runs the shipped weights' own training config (weights/config.json: crop,
 batch size, speed perturbation, noise, optimiser, schedule) through
-train.train's own `train_batches` and `train_one_epoch` on an M5 of the
+train.batches' own `train_batches` and train.fit's `train_one_epoch` on an M5 of the
 shipped width, and reports seconds per epoch split into making the batches
 (augmentation, on the CPU whatever the device) and the rest (the model's
 forward and backward, the optimiser). It needs no data set: the training
@@ -64,7 +64,9 @@ def main() -> None:
 
     from emotion import load_audio
     from emotion.model import M5, M5Config
-    from train.train import TrainConfig, train_batches, train_one_epoch
+    from train.batches import train_batches
+    from train.config import TrainConfig
+    from train.fit import train_one_epoch
 
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     saved = json.loads((ROOT / "weights" / "config.json").read_text())["training"]["config"]

@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from emotion import speech
     from emotion.audio import load_audio
-    from train.data import TEST_ACTORS, decode_clips, find_clips
+    from train.corpora.ravdess import TEST_ACTORS, find_clips
+    from train.data import decode_clips
 
     torch.set_num_threads(1)  # whatever importing silero_vad did
     minimum = speech.MIN_SPEECH_SECONDS

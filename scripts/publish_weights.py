@@ -7,7 +7,7 @@ shipped weights. Uploaded: model.safetensors, config.json, the training run's
 record (run/), and a model card: the card the weights folder already holds
 (written by `python -m train.model_card` from config.json), its usage snippet
 pointed at USER/REPO, and its metadata rebuilt with huggingface_hub's
-ModelCardData by emotion.card.card_metadata (license, languages, data sets,
+ModelCardData by train.reports.card.card_metadata (license, languages, data sets,
 pipeline_tag, a model-index with the test results read from config.json).
 
 Before anything is uploaded -- and with --dry-run, instead of uploading -- the
@@ -30,11 +30,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run from a checkout: the emotion library beside this script
+sys.path.insert(0, str(ROOT))  # run from a checkout: the emotion library and train/ beside this script
 
-from emotion.card import card_metadata, usage  # noqa: E402
 from emotion.checkpoint import CheckpointError, load_checkpoint, sha256_file  # noqa: E402
 from emotion.hub import HUB_REPO, parse_repo_id  # noqa: E402
+from train.reports.card import card_metadata, usage  # noqa: E402
 
 CARD = "README.md"
 

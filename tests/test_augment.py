@@ -11,8 +11,9 @@ import torch.nn.functional as F
 from emotion import EMOTIONS, load_audio
 from train import augment
 from train.channels import BENCHMARK_ROOMS
-from train.data import CORPUS_CLASSES, ClipSet
-from train.train import masked_cross_entropy
+from train.corpora import classes_of
+from train.data import ClipSet
+from train.fit import masked_cross_entropy
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_a_nemo_clip_says_nothing_about_calm_and_disgust():
     """Its loss does not move the logits of the classes nEMO has no labels for."""
     mask = torch.from_numpy(ClipSet([np.zeros(1)], [EMOTIONS.index("angry")], ["nemo"]).class_masks())
     assert [EMOTIONS[i] for i in np.flatnonzero(mask[0])] == ["neutral", "happy", "sad", "angry", "fearful", "surprised"]
-    assert CORPUS_CLASSES["nemo"] == tuple(np.flatnonzero(mask[0]))
+    assert classes_of("nemo") == tuple(np.flatnonzero(mask[0]))
     logits = torch.randn(1, 8, requires_grad=True)
     loss = masked_cross_entropy(logits, torch.tensor([EMOTIONS.index("angry")]), mask, 0.1)
     loss.backward()
@@ -121,8 +122,9 @@ def test_channel_simulator_is_deterministic_and_keeps_the_format(speech):
 def test_nemo_share_keeps_every_ravdess_clip_each_epoch_and_draws_nemo_afresh():
     """--nemo-share: each epoch hears all of the main corpus and a new draw of the added one,
     in the stated proportion; without it the batches are exactly what they were."""
-    from train.data import TrainBatches
-    from train.train import TrainConfig, resolve_split
+    from train.batches import TrainBatches
+    from train.config import TrainConfig
+    from train.run import resolve_split
 
     audio = [np.zeros(1600, np.float32) for _ in range(40)]
     labels = list(range(40))  # the label names the clip here

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from train.calibrate import fit_temperature
-from train.evaluate import classification_metrics
+from train.calibration import fit_temperature
+from train.metrics import classification_metrics
 
 
 def test_fit_temperature_recovers_the_temperature_that_generated_the_labels():

@@ -78,7 +78,9 @@ def test_weights_trained_on_the_gpu_serve_on_the_cpu(tmp_path, clips):
     """Train a few steps on CUDA, save, load on the CPU: the checkpoint carries no
     device, and the CPU's answers equal the GPU model's."""
     from emotion.model import M5, M5Config
-    from train.train import TrainConfig, train_batches, train_one_epoch
+    from train.batches import train_batches
+    from train.config import TrainConfig
+    from train.fit import train_one_epoch
 
     cfg = TrainConfig(batch_size=8)
     torch.manual_seed(0)

@@ -59,7 +59,7 @@ def test_readme_figures_are_the_recorded_ones():
     cross-validation record's, so a retrain or a new record cannot leave the README behind."""
     import json
 
-    from train.crossval import recipe_differences
+    from train.config import recipe_differences
 
     config = json.loads((ROOT / "weights" / "config.json").read_text())
     test = config["metrics"]["test"]
@@ -105,8 +105,8 @@ def test_readme_front_matter_links_the_space_to_its_model_and_data():
 
     from huggingface_hub import SpaceCard
 
-    from emotion.card import card_metadata
     from emotion.hub import HUB_REPO
+    from train.reports.card import card_metadata
 
     data = SpaceCard.load(ROOT / "README.md").data
     config = json.loads((ROOT / "weights" / "config.json").read_text())

@@ -19,9 +19,13 @@ from emotion.audio import SAMPLE_RATE, load_audio, trim_silence
 from emotion.labels import EMOTIONS
 from train.channels import (BENCHMARK_ROOMS, QUIET_PEAK_DBFS, SNRS_DB, Channel, benchmark_channels, channel_rng,
                             g711_wav, gsm_wav, prepare_babble_talkers, room_impulse_response, webm_opus)
-from train.evaluate import classification_metrics
-from train.generalisation import apply_channel, corpus_metrics, render_table
-from train.nemo import NEMO_CLASSES, NEMO_TEST_SPEAKERS, find_nemo_clips, split_test_speakers
+from train.metrics import classification_metrics
+from train.generalisation import apply_channel, render_table
+from train.metrics import corpus_metrics
+from train.corpora.nemo import CLASSES as NEMO_CLASSES
+from train.corpora.nemo import TEST_SPEAKERS as NEMO_TEST_SPEAKERS
+from train.corpora.nemo import find_clips as find_nemo_clips
+from train.corpora.nemo import split_test_speakers
 
 CLIP = EXAMPLES / "03-01-05-02-01-01-21.flac"  # angry, actor 21 (male): a test actor
 PLACEHOLDER_TALKERS = [np.ones(SAMPLE_RATE, np.float32)]  # only to list the babble channels' names

@@ -10,8 +10,9 @@ import shutil
 import pytest
 
 from conftest import WEIGHTS
-from emotion.card import SIMULATED, about, about_es, limits, model_card, split_sentence
+from emotion.card import SIMULATED, about, about_es, limits, split_sentence
 from emotion.labels import format_actors, parse_actors
+from train.reports.card import model_card
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +83,9 @@ def test_augmentation_is_described_from_the_run_record(shipped_config):
 
 def test_the_shipped_card_is_what_its_config_and_records_render(shipped_config):
     """weights/README.md is generated: rendering it again changes nothing."""
-    from train.model_card import RECORDS, experiment_sections, load_records
+    from train.reports.card import RECORDS, experiment_sections, load_records
 
-    from train.crossval import recipe_differences
+    from train.config import recipe_differences
 
     records = load_records()
     rendered = model_card(shipped_config, experiment_sections(shipped_config, records, RECORDS.parent))
@@ -97,7 +98,7 @@ def test_the_shipped_card_is_what_its_config_and_records_render(shipped_config):
 
 
 def test_a_cross_validation_of_another_recipe_is_not_claimed(shipped_config):
-    from train.model_card import RECORDS, experiment_sections, load_records
+    from train.reports.card import RECORDS, experiment_sections, load_records
 
     other = copy.deepcopy(shipped_config)
     other["training"]["config"]["n_channel"] = 128
@@ -129,7 +130,7 @@ def emobox_summary(folds=range(1, 7), layout="emobox"):
 
 
 def test_the_emobox_result_sits_beside_the_published_figures_and_refuses_partial_runs():
-    from train.model_card import emobox_section
+    from train.reports.card import emobox_section
 
     section = emobox_section(emobox_summary(), "The shipped recipe as one model.")
     assert "| 3 | 8, 9, 19, 23 | 53.0% | 52.0% |" in section
@@ -162,8 +163,8 @@ def development_summary(accuracies, recipe_config, nemo=None, layout="developmen
 def test_the_choice_section_applies_the_rule_written_before_the_runs(tmp_path, shipped_config, candidate_shift, chosen):
     """Baseline and candidate paired by fold on actors 1-20; the verdict is the rule's, computed
     from the figures, and the weights whose recipe is the chosen one say so."""
-    from train.crossval import recipe
-    from train.model_card import choice_section
+    from train.config import recipe
+    from train.reports.card import choice_section
 
     base_recipe = recipe(shipped_config["training"]["config"])
     base = [0.55, 0.60, 0.50, 0.58, 0.52]
@@ -193,8 +194,8 @@ def test_a_rule_with_a_channel_margin_also_weighs_the_folds_heard_through_channe
                                                                                    channel_gain, chosen):
     """Rule C1: at most 2 points lost clean AND at least 5 points gained through the benchmark's
     channels, on the same held-out actors; a summary without the channels cannot be judged."""
-    from train.crossval import recipe
-    from train.model_card import choice_section
+    from train.config import recipe
+    from train.reports.card import choice_section
 
     base_recipe = recipe(shipped_config["training"]["config"])
     base, heard = [0.55, 0.60, 0.50, 0.58, 0.52], [0.30, 0.35, 0.28, 0.31, 0.33]
@@ -221,8 +222,9 @@ def test_a_rule_can_ask_a_gain_through_one_channel_alone(tmp_path, shipped_confi
     """Rule C3 (issue #11's laptop microphone): no clean loss beyond a point, the channels' mean
     not below the baseline's by more than a point, AND at least 5 points through one named
     channel; the card tables that channel fold by fold and applies all three."""
-    from train.crossval import recipe
-    from train.model_card import choice_section, main
+    from train.config import recipe
+    from train.model_card import main
+    from train.reports.card import choice_section
 
     base_recipe = recipe(shipped_config["training"]["config"])
     base, heard = [0.55, 0.60, 0.50, 0.58, 0.52], [0.30, 0.35, 0.28, 0.31, 0.33]
@@ -254,7 +256,7 @@ def test_a_rule_can_ask_a_gain_through_one_channel_alone(tmp_path, shipped_confi
 def test_a_summary_recorded_before_a_setting_existed_still_matches_its_recipe(shipped_config):
     """A cross-validation summary records its recipe; a setting added later (e.g. --nemo-share)
     is absent from it and must read as its default, or every older record would vanish from the card."""
-    from train.crossval import recipe, recipe_differences
+    from train.config import recipe, recipe_differences
 
     old = recipe(shipped_config["training"]["config"])
     del old["nemo_share"]

@@ -100,7 +100,7 @@ def test_the_model_cards_snippet_runs_in_the_fresh_venv(venv, tmp_path):
     """The card installed with the package, its Python block run as written, the repo it names in a Hub cache."""
     import soundfile as sf
     from emotion import HUB_REPO
-    from emotion.card import usage
+    from train.reports.card import usage
 
     site_card = next(venv.rglob("emotion/weights/README.md")).read_text()
     assert usage(HUB_REPO) in site_card

@@ -35,6 +35,7 @@ def test_test_actors_were_never_trained_on_or_used_for_selection(config):
     assert config["training"]["selected_by"].startswith("best validation")
 
 
+@pytest.mark.slow  # a subprocess evaluating the whole RAVDESS test split
 def test_shipped_weights_reproduce_the_recorded_test_metrics(config, ravdess, tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "train.evaluate", "--weights", str(WEIGHTS), "--data", str(ravdess),
@@ -49,6 +50,7 @@ def test_shipped_weights_reproduce_the_recorded_test_metrics(config, ravdess, tm
     assert measured["accuracy"] >= 0.55  # issue #2's floor on unseen actors (chance: 12.5 %)
 
 
+@pytest.mark.slow  # a subprocess (the CLI)
 def test_cli_predicts_every_example_as_json(example_clips):
     out = subprocess.run([sys.executable, "-m", "emotion", "predict", *map(str, example_clips), "--json", "--device", "cpu"],
                          cwd=ROOT, capture_output=True, text=True, check=True).stdout
@@ -62,6 +64,7 @@ def test_cli_predicts_every_example_as_json(example_clips):
     assert correct >= 3  # far above the 1 in 8 that chance gives on these unseen speakers
 
 
+@pytest.mark.slow  # a subprocess (the CLI)
 def test_cli_reports_a_bad_file_and_still_answers_the_rest(example_clips, tmp_path):
     bad = tmp_path / "not_audio.wav"
     bad.write_text("this is text")
@@ -73,6 +76,7 @@ def test_cli_reports_a_bad_file_and_still_answers_the_rest(example_clips, tmp_pa
     assert err["file"] == str(bad) and "Could not read" in err["error"]
 
 
+@pytest.mark.slow  # two subprocesses (the CLI)
 def test_cli_csv_and_table(example_clips):
     csv_out = subprocess.run([sys.executable, "-m", "emotion", "predict", str(example_clips[1]), "--csv", "--device", "cpu"],
                              cwd=ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
@@ -89,8 +93,8 @@ def test_make_train_is_the_recipe_of_the_shipped_weights(config):
 
     from dataclasses import asdict
 
-    from train.crossval import recipe
-    from train.train import parse_args
+    from train.config import recipe
+    from train.config import parse_args
 
     dry = subprocess.run(["make", "-n", "train", "RAVDESS=/data/ravdess"], cwd=ROOT, capture_output=True, text=True,
                          check=True).stdout

@@ -43,7 +43,8 @@ def one_thread():
 @pytest.fixture(scope="module")
 def ravdess_audio(ravdess) -> list[np.ndarray]:
     """All 1440 RAVDESS speech clips at 16 kHz, decoded once into the training cache (.cache/)."""
-    from train.data import decode_clips, find_clips
+    from train.corpora.ravdess import find_clips
+    from train.data import decode_clips
 
     clips = find_clips(ravdess)
     assert len(clips) == 1440
@@ -55,6 +56,7 @@ def examples(example_clips) -> list[np.ndarray]:
     return [load_audio(p) for p in example_clips]
 
 
+@pytest.mark.slow  # every RAVDESS clip (1440) through the detector
 def test_every_ravdess_clip_is_heard(ravdess_audio):
     heard = np.array([speech.speech_seconds(a) for a in ravdess_audio])
     assert (heard >= speech.MIN_SPEECH_SECONDS).all(), (
@@ -133,6 +135,7 @@ def test_same_probabilities_as_silero_frame_by_frame(examples):
     assert speech.speech_spans(audio) == [(r["start"] / SR, r["end"] / SR) for r in reference]
 
 
+@pytest.mark.slow  # a subprocess
 def test_importing_does_not_change_torch_threads():
     import subprocess
     import sys

@@ -43,8 +43,9 @@ def test_the_default_layout_keeps_the_shipped_split_and_emobox_is_emoboxs():
 
 
 def test_nemo_split_keeps_its_test_speakers_out_of_training_and_choice(nemo):
-    from train.nemo import NEMO_TEST_SPEAKERS
-    from train.train import TrainConfig, resolve_split
+    from train.corpora.nemo import TEST_SPEAKERS as NEMO_TEST_SPEAKERS
+    from train.config import TrainConfig
+    from train.run import resolve_split
 
     split = resolve_split(TrainConfig(nemo=str(nemo)))["nemo"]
     assert split["test"] == list(NEMO_TEST_SPEAKERS)
@@ -60,7 +61,7 @@ def test_reports_call_actors_unseen_only_when_the_weights_never_heard_them():
     """The evaluation and benchmark reports read the weights' own split: a development
     fold's held-out actors are unseen by its weights, and a blocks fold that trained on
     21-24 is warned about on 21-24 (checking against 21-24 alone got both wrong)."""
-    from train.evaluate import unseen_note
+    from train.metrics import unseen_note
 
     fold_1 = {"training": {"split": {"train": list(range(5, 17)), "val": [17, 18, 19, 20], "test": [1, 2, 3, 4]}}}
     shipped = {"training": {"split": {"train": list(range(1, 17)), "val": [17, 18, 19, 20], "test": [21, 22, 23, 24]}}}

@@ -66,6 +66,7 @@ def test_the_leading_emotion_changes_where_two_clips_are_joined(recognizer):
     assert all(s.label == "angry" for s in timeline if s.end <= join - 0.5)
 
 
+@pytest.mark.slow  # two subprocesses (the CLI)
 def test_the_command_line_prints_the_timeline_as_csv_and_json():
     cmd = [sys.executable, "-m", "emotion", "predict", str(ANGRY), "--timeline", "--device", "cpu"]
     rows = list(csv.DictReader(io.StringIO(subprocess.run(cmd + ["--csv"], cwd=ROOT, capture_output=True, text=True, check=True).stdout)))

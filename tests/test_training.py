@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from emotion import EmotionRecognizer, parse_actors
-from train.data import find_clips
+from train.corpora.ravdess import find_clips
 from train.evaluate import main as evaluate_main
-from train.train import TrainConfig, run
+from train.cli import train_and_report as run
+from train.config import TrainConfig
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +109,7 @@ def test_find_clips_reads_wav_and_flac_in_any_nesting(ravdess, tmp_path):
         sf.write(tmp_path / "deep" / "er" / (p.stem + ".wav"), x, sr, subtype="PCM_16")
     shutil.copy(src[0], tmp_path / src[0].name)  # the same clip as .flac too: counted once
     clips = find_clips(tmp_path)
-    assert [c.actor for c in clips] == [5, 5, 5]
+    assert [c.speaker for c in clips] == [5, 5, 5]
     assert parse_actors("1,3,5-7") == (1, 3, 5, 6, 7)
 
 
@@ -233,9 +234,9 @@ def test_experiment_records_survive_a_retrain_and_the_card_shows_them(ravdess, t
     EmotionRecognizer.load(weights, device="cpu")  # still loads: the checksum covers the weights
 
     # Retrain the same recipe into the same folder: config.json is rewritten, the records stay.
-    import train.model_card
+    import train.reports.card
 
-    monkeypatch.setattr(train.model_card, "RECORDS", records)  # this test's records stand in for the repository's
+    monkeypatch.setattr(train.reports.card, "RECORDS", records)  # this test's records stand in for the repository's
     run(small_config(ravdess, tmp_path, out="weights", cache=cfg.cache), command="python -m train (retrain)")
     card_sections((weights / "README.md").read_text())
 
@@ -272,7 +273,7 @@ def test_every_training_flag_explains_itself_in_help(capsys):
     """The help of `python -m train` is TrainConfig's own comments, one per setting."""
     from dataclasses import fields
 
-    from train.train import TrainConfig, config_comments, parse_args
+    from train.config import TrainConfig, config_comments, parse_args
 
     comments = config_comments()
     assert set(comments) == {f.name for f in fields(TrainConfig)}, "a TrainConfig field without a comment has no --help"
@@ -293,7 +294,7 @@ def test_every_training_flag_explains_itself_in_help(capsys):
     (["--val-actors", "21"], "overlap"),
 ])
 def test_training_cli_refuses_bad_flags_in_one_line_before_writing_anything(ravdess, tmp_path, flags, message):
-    from train.train import main
+    from train.cli import main
 
     flags = [f.format(missing=tmp_path / "nowhere") for f in flags]
     with pytest.raises(SystemExit) as done:
@@ -326,7 +327,7 @@ def test_an_ensemble_run_saves_one_model_whose_logits_are_the_members_mean(ravde
 def test_microphone_filter_colours_the_spectrum_and_is_off_by_default():
     import torch
 
-    from train.data import TrainBatches
+    from train.batches import TrainBatches
 
     sr, n = 16000, 48000
     audio = [np.random.default_rng(i).standard_normal(n).astype(np.float32) * 0.1 for i in range(8)]
@@ -349,7 +350,7 @@ def test_microphone_filter_colours_the_spectrum_and_is_off_by_default():
 def test_microphone_tilt_slopes_the_spectrum_about_1_khz():
     import torch
 
-    from train.data import TrainBatches
+    from train.batches import TrainBatches
 
     sr, n = 16000, 48000
     audio = [np.random.default_rng(i).standard_normal(n).astype(np.float32) * 0.1 for i in range(8)]
@@ -378,7 +379,7 @@ def test_microphone_filter_per_clip_colours_each_crop_its_own_way():
     take it out again); per clip, each crop has its own, and the share not drawn is untouched."""
     import torch
 
-    from train.data import TrainBatches
+    from train.batches import TrainBatches
 
     sr, n = 16000, 16000
     x = torch.randn(64, n)
@@ -386,7 +387,7 @@ def test_microphone_filter_per_clip_colours_each_crop_its_own_way():
     def gains_db(**kw):
         batches = TrainBatches([np.zeros(10, np.float32)], [0], crop=10, batch_size=1, generator=np.random.default_rng(1),
                                sample_rate=sr, **kw)
-        y = batches._mic_filter(x)
+        y = batches.batch_transforms[0](x)  # the microphone filter
         return 20 * torch.log10(torch.fft.rfft(y).abs() / torch.fft.rfft(x).abs())  # (crops, bins): the gain each crop got
 
     f = torch.fft.rfftfreq(n, 1 / sr)
@@ -407,7 +408,7 @@ def test_speed_per_clip_plays_each_crop_at_its_own_speed():
     batch every crop of a batch shares one pitch; per clip, a batch mixes them."""
     import torch
 
-    from train.data import TrainBatches
+    from train.batches import TrainBatches
 
     sr, crop = 16000, 8000
     tone = (0.5 * np.sin(2 * np.pi * 1000 * np.arange(3 * sr) / sr)).astype(np.float32)
@@ -464,7 +465,7 @@ def small_nemo(nemo, tmp_path_factory):
     download of amu-cai/nEMO (samples/*.wav + data.tsv), so training reads that layout."""
     import soundfile as sf
 
-    from train.nemo import find_nemo_clips
+    from train.corpora.nemo import find_clips as find_nemo_clips
 
     root = tmp_path_factory.mktemp("nemo_download")
     (root / "samples").mkdir()
@@ -484,7 +485,7 @@ def small_nemo(nemo, tmp_path_factory):
 
 
 def test_a_run_on_ravdess_and_nemo_with_simulated_voices_and_channels(ravdess, small_nemo, tmp_path, trained):
-    from train.nemo import NEMO_TEST_SPEAKERS
+    from train.corpora.nemo import TEST_SPEAKERS as NEMO_TEST_SPEAKERS
 
     cfg, _ = trained
     both = small_config(ravdess, tmp_path, out="both", cache=cfg.cache, nemo=str(small_nemo), voices=1, codecs=True,

@@ -31,8 +31,9 @@ import torch
 from emotion.checkpoint import load_checkpoint, read_config
 from emotion.model import M5, M5Ensemble
 
-from .crossval import recipe
-from .train import (TrainConfig, calibrate_and_save, checkpoint_metadata, load_split, write_reports, write_run_record)
+from .config import TrainConfig, recipe
+from .reports import write_reports
+from .run import calibrate_and_save, checkpoint_metadata, load_split, record_metrics, write_run_record
 
 
 def check_members(configs: list[dict]) -> None:
@@ -95,11 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     command = equivalent_command(first["command"], n)
     split = first["split"]
     write_run_record(out / "run", cfg, command, split)
-    logs = []
     with open(out / "run" / "log.jsonl", "w") as log_file:
         for k, member in enumerate(args.members):
             rows = [{**json.loads(line), "member": k} for line in (Path(member) / "run" / "log.jsonl").read_text().splitlines()]
-            logs.append(rows)
             log_file.writelines(json.dumps(r) + "\n" for r in rows)
     train_seconds = sum(c["training"]["train_seconds"] for c in configs)
     metadata = checkpoint_metadata(cfg, command, split, [{"epoch": c["training"]["best_epoch"]} for c in configs],
@@ -110,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     data = load_split(cfg, split)
     metrics = {**calibrate_and_save(model, metadata, data, out, device),
                "best_epoch": metadata["training"]["best_epoch"], "train_seconds": metadata["training"]["train_seconds"]}
-    write_reports(cfg, out, metrics, logs)
+    record_metrics(out, metrics)
+    write_reports(out)
     print(json.dumps({k: metrics[k]["accuracy"] for k in metrics if isinstance(metrics[k], dict)}))
     print(f"assembled {n} members into {out}/ in {time.time() - t0:.0f} s; reproduce with: {command}")
     return 0

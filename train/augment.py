@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from emotion.audio import SAMPLE_RATE, load_audio, pad_or_trim
 
@@ -66,7 +67,7 @@ def change_voice(audio: np.ndarray, formant_ratio: float, pitch_ratio: float, sr
     """The clip as another voice: formants scaled by `formant_ratio`, the pitch
     median by `pitch_ratio`, duration and pitch contour's shape kept (Praat's
     Change gender). (N,) float32 in, (N,) float32 out."""
-    import parselmouth
+    import parselmouth  # deferred: Praat is needed only for --voices
     from parselmouth.praat import call
 
     sound = parselmouth.Sound(audio.astype(np.float64), sampling_frequency=sr)
@@ -92,8 +93,6 @@ def cached_variants(audio: list[np.ndarray], n: int, make, what: str, cache_dir:
     path = Path(cache_dir) / f"variants-{what.split('|')[0]}-{key}.npz" if cache_dir else None
 
     def compute() -> list[np.ndarray]:
-        from tqdm import tqdm
-
         rng = np.random.default_rng([AUGMENT_SEED, int(hashlib.sha256(what.encode()).hexdigest()[:8], 16)])
         return [make(a, rng) for a in tqdm(audio, desc=what.split("|")[0], unit="clip", leave=False, disable=None)
                 for _ in range(n)]
@@ -152,7 +151,7 @@ class ChannelSimulator:
         if rng.random() < 0.5:  # a room
             x = ch.heard_through(x, *self.rooms[int(rng.integers(len(self.rooms)))])
         if rng.random() < 0.25:  # a band-limited line or a small loudspeaker-microphone chain
-            from scipy.signal import butter, sosfilt
+            from scipy.signal import butter, sosfilt  # deferred: train's extra, needed only for band-limited crops
 
             lo, hi = rng.uniform(150, 500), rng.uniform(2800, 7000)
             x = ch.keep_peak(sosfilt(butter(4, [lo, hi], btype="bandpass", fs=SAMPLE_RATE, output="sos"), x), x)

@@ -136,7 +136,7 @@ def _band_limit(audio: np.ndarray) -> np.ndarray:
     """The telephone pass band, with the steep edges of a PCM codec's channel
     filter (ITU-T G.712): an elliptic band-pass of order 10, 0.5 dB ripple,
     40 dB down in the stop bands (60 dB at 4 kHz), causal like the real one."""
-    from scipy.signal import ellip, sosfilt
+    from scipy.signal import ellip, sosfilt  # deferred: train's extra, needed only by the channels that filter
 
     sos = ellip(5, 0.5, 40, TELEPHONE_BAND_HZ, btype="bandpass", fs=SAMPLE_RATE, output="sos")
     return sosfilt(sos, audio).astype(np.float32)
@@ -190,7 +190,7 @@ def laptop_microphone(audio: np.ndarray, rng: np.random.Generator) -> np.ndarray
     room) at 30 dB below the speech, both heard through LAPTOP_MIC_RESPONSE
     (a 257-tap linear-phase FIR from scipy's firwin2, aligned so that nothing
     is delayed)."""
-    from colorednoise import powerlaw_psd_gaussian
+    from colorednoise import powerlaw_psd_gaussian  # deferred: train's extras, needed only when a channel runs
     from scipy.signal import fftconvolve, firwin2
 
     freqs, gains = zip(*LAPTOP_MIC_RESPONSE)
@@ -205,7 +205,7 @@ def room_impulse_response(room: Room, rng: np.random.Generator) -> tuple[np.ndar
     16 kHz): the talker at a random place at least WALL_MARGIN off the walls,
     the microphone `room.distance` away in a random direction. Returns (rir,
     index of the direct sound in it)."""
-    import pyroomacoustics as pra
+    import pyroomacoustics as pra  # deferred: a 2 s import, needed only to build rooms
 
     size = np.array(room.size)
     horizontal = np.sqrt(room.distance**2 - (TALKER_HEIGHT - MIC_HEIGHT) ** 2)
@@ -236,7 +236,7 @@ def heard_through(audio: np.ndarray, rir: np.ndarray, direct: int) -> np.ndarray
     """`audio` convolved with an impulse response, from its direct sound on: the
     input's length and peak kept, the tail past the end cut. Training's rooms
     (train.augment) use it too."""
-    from scipy.signal import fftconvolve
+    from scipy.signal import fftconvolve  # deferred: train's extra, needed only when a room is heard
 
     wet = fftconvolve(audio, rir)[direct : direct + len(audio)]
     return keep_peak(pad_or_trim(wet, len(audio)), audio)
@@ -272,14 +272,14 @@ def keep_peak(out: np.ndarray, like: np.ndarray) -> np.ndarray:
 
 def pink_noise(length: int, rng: np.random.Generator) -> np.ndarray:
     """(length,) pink (1/f) noise, flat below 20 Hz (nothing a microphone would pass)."""
-    from colorednoise import powerlaw_psd_gaussian
+    from colorednoise import powerlaw_psd_gaussian  # deferred: train's extra, needed only for this noise
 
     return powerlaw_psd_gaussian(1, length, fmin=20 / SAMPLE_RATE, random_state=rng)
 
 
 def brown_noise(length: int, rng: np.random.Generator) -> np.ndarray:
     """(length,) brown (1/f^2) noise, flat below 20 Hz: rumble, traffic, wind."""
-    from colorednoise import powerlaw_psd_gaussian
+    from colorednoise import powerlaw_psd_gaussian  # deferred: train's extra, needed only for this noise
 
     return powerlaw_psd_gaussian(2, length, fmin=20 / SAMPLE_RATE, random_state=rng)
 

@@ -33,15 +33,17 @@ import argparse
 import json
 import shlex
 import sys
-from dataclasses import asdict, fields, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from emotion.labels import EMOTIONS, format_actors, parse_actors
 
-from .evaluate import classification_metrics, format_report
-from .train import TrainConfig, add_config_flags, config_from, run
+from .cli import train_and_report
+from .config import DEFAULTS, PER_FOLD_FIELDS, add_config_flags, config_from, recipe
+from .generalisation import main as benchmark
+from .metrics import classification_metrics, format_report
 
 N_FOLDS = 6  # of the layouts that test every actor (blocks, emobox)
 # Each layout: the test actors of its folds 1..n.
@@ -88,33 +90,6 @@ def summarise(per_fold: list[dict]) -> dict:
         "ece_mean": float(np.nanmean(ece)),
         "pooled": pooled,
     }
-
-
-DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
-# Fields that differ between the folds of one recipe by design.
-PER_FOLD_FIELDS = ("out", "val_actors", "test_actors", "train_actors", "threads", "device")
-# ... and fields that do not change what one model of a recipe learns: where the data
-# and cache are, and how many seeds are averaged (folds are one model each).
-NOT_RECIPE = (*PER_FOLD_FIELDS, "data", "cache", "ensemble")
-
-
-def recipe(config: dict) -> dict:
-    """A run's training config (run/config.json, or training.config in config.json)
-    reduced to what defines the recipe; settings added after it ran read as their defaults."""
-    return {k: v for k, v in {**DEFAULTS, **config}.items() if k in DEFAULTS and k not in NOT_RECIPE}
-
-
-def recipe_differences(summary: dict, config: dict) -> list[str]:
-    """Fields in which a cross-validation summary's recipe differs from a training config.
-    Summaries written before they carried their recipe are read from their command."""
-    cv = summary.get("recipe")
-    if cv is not None:
-        cv = recipe(cv)  # a summary recorded before a setting existed ran with its default
-    else:
-        args = shlex.split(summary["command"].split("#")[0])[3:]  # after 'python -m train.crossval'
-        cv = recipe(asdict(config_from(parser().parse_known_args(args)[0])))
-    mine = recipe(config)
-    return sorted(k for k in set(cv) | set(mine) if cv.get(k) != mine.get(k))
 
 
 def finished_folds(out: Path, layout: str = "blocks") -> list[dict]:
@@ -165,8 +140,6 @@ def score_channels(out: Path, k: int, layout: str, names: str, data: str, nemo: 
     """Fold k's weights on its own held-out actors through the benchmark's channels `names`
     (train.channels; babble from nEMO's test speakers, hence `nemo`), written to
     OUT/fold_k/channels.json unless a record of the same channels is there already."""
-    from .generalisation import main as benchmark
-
     path = out / f"fold_{k}" / CHANNELS_FILE
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     if path.exists() and list(json.loads(path.read_text())["channels"]) == wanted:
@@ -228,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         test, val = fold_actors(k, args.layout)
         cfg = replace(base, out=str(out / f"fold_{k}"), test_actors=test, val_actors=val,
                       train_actors=fold_train_actors(k, args.layout))
-        run(cfg, command=f"{command}  # fold {k}")
+        train_and_report(cfg, command=f"{command}  # fold {k}")
         if args.channels:
             score_channels(out, k, args.layout, args.channels, base.data, args.benchmark_nemo, base.threads, base.cache)
         write_summary(out, command, args.layout)  # after every fold, so a stopped run still reports

@@ -11,7 +11,7 @@ recall of every class (neutral first):
   telephone, laptop microphone, rooms, noise at 20/10/5 dB SNR, a quiet
   recording, clipping), every random choice fixed by its BENCHMARK_SEED;
 - corpora: nEMO (Polish, 6 of our 8 emotions). `nemo_test` is its two test
-  speakers (train.nemo.NEMO_TEST_SPEAKERS), never trained on; `nemo_all` is
+  speakers (train.corpora.nemo.TEST_SPEAKERS), never trained on; `nemo_all` is
   all nine, a fair baseline only for a model that saw no nEMO.
 
 Scoring an 8-class model on a 6-class corpus: the primary figure takes the
@@ -37,16 +37,19 @@ import time
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 import torch
 
+from emotion.checkpoint import update_config
 from emotion.inference import EmotionRecognizer
 from emotion.labels import EMOTIONS, format_actors, parse_actors
 
 from .channels import (BENCHMARK_SEED, CHANNELS_VERSION, SNR_DEFINITION, Channel, benchmark_channels, channel_rng,
                        prepare_babble_talkers)
-from .data import audio_digest, cached_clips, decode_clips, find_clips
-from .evaluate import corpus_metrics, evaluate, unseen_note
-from .nemo import NEMO_CLASSES, NEMO_TEST_SPEAKERS, find_nemo_clips, split_test_speakers
+from .corpora import nemo, ravdess
+from .data import audio_digest, cached_clips, decode_clips
+from .metrics import corpus_metrics, evaluate, unseen_note
+from .reports.card import write_model_card
 
 SCORING = ("corpora: argmax over the corpus's own classes (primary; chance 1/n_classes); "
            "8-way argmax recorded as accuracy_8way")
@@ -70,8 +73,6 @@ def apply_channel(channel: Channel, names: list[str], audio: list[np.ndarray], c
     cache = Path(cache_dir) / f"channel-{channel.name}-{key.hexdigest()[:16]}.npz" if cache_dir else None
 
     def through_channel() -> list[np.ndarray]:
-        from tqdm import tqdm
-
         return [channel.apply(a, channel_rng(channel.name, n)) for n, a in
                 tqdm(list(zip(names, audio)), desc=channel.name, unit="clip", leave=False, disable=None)]
 
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     recognizer = EmotionRecognizer.load(args.weights, device=args.device)
     sr = recognizer.sample_rate
     actors = parse_actors(args.actors)
-    clips = limit_evenly(find_clips(args.data, actors), args.limit)
+    clips = limit_evenly(ravdess.find_clips(args.data, actors), args.limit)
     if not clips:
         raise SystemExit(f"error: no RAVDESS speech clips of actors {args.actors} under {args.data}")
     note = unseen_note(recognizer.config, actors)
@@ -137,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     labels = [c.label for c in clips]
     names = [Path(c.path).stem for c in clips]
 
-    nemo_all = find_nemo_clips(args.nemo)
-    _, talkers = split_test_speakers(nemo_all)  # the babble material, whole whatever --limit says
+    nemo_all = nemo.find_clips(args.nemo)
+    _, talkers = nemo.split_test_speakers(nemo_all)  # the babble material, whole whatever --limit says
     corpora = {"nemo_test": limit_evenly(talkers, args.limit), "nemo_all": limit_evenly(nemo_all, args.limit)}
     needed = sorted({c for part in (talkers, *corpora.values()) for c in part}, key=lambda c: c.path)
     nemo_audio = dict(zip((c.path for c in needed), decode_clips(needed, sr, cache, corpus="nemo")))
@@ -161,10 +162,10 @@ def main(argv: list[str] | None = None) -> int:
             "channels_version": CHANNELS_VERSION,
             "actors": list(actors),
             "limit": args.limit,
-            "nemo_test_speakers": list(NEMO_TEST_SPEAKERS),
+            "nemo_test_speakers": list(nemo.TEST_SPEAKERS),
             "channels": {n: suite[n].simulates for n in chosen},
             "snr": SNR_DEFINITION,
-            "babble_material": f"nEMO {', '.join(NEMO_TEST_SPEAKERS)}: {len(talkers)} clips",
+            "babble_material": f"nEMO {', '.join(nemo.TEST_SPEAKERS)}: {len(talkers)} clips",
             "scoring": SCORING,
         },
     }
@@ -182,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     logits = dict(zip((c.path for c in needed), recognizer.logits([nemo_audio[c.path] for c in needed])))
     result["corpora"], result["corpora_detail"] = {}, {}
     for name, part in corpora.items():
-        m = corpus_metrics(torch.stack([logits[c.path] for c in part]), [c.label for c in part], NEMO_CLASSES)
+        m = corpus_metrics(torch.stack([logits[c.path] for c in part]), [c.label for c in part], nemo.CLASSES)
         m["speakers"] = sorted({c.speaker for c in part})
         result["corpora"][name], result["corpora_detail"][name] = m["accuracy"], m
         print(f"{name}: accuracy {m['accuracy']:.1%} (6 classes)  8-way {m['accuracy_8way']:.1%}", flush=True)
@@ -194,10 +195,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     if args.record:
-        from emotion.checkpoint import update_config
-
-        from .model_card import write_model_card
-
         update_config(args.weights, generalisation=summary(result))
         print(f"recorded in {args.weights}/config.json; wrote {write_model_card(args.weights)}")
     return 0

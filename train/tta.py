@@ -32,9 +32,10 @@ import torch
 from emotion.checkpoint import read_config
 from emotion.inference import EmotionRecognizer
 
-from .calibrate import fit_temperature
-from .data import TEST_ACTORS, decode_clips, find_clips
-from .evaluate import classification_metrics
+from .calibration import fit_temperature
+from .corpora.ravdess import TEST_ACTORS, find_clips
+from .data import decode_clips
+from .metrics import classification_metrics
 
 # (speeds, hop between windows in seconds; None = the run's own, 0.5 s)
 CANDIDATES = [((1.0,), None), ((0.95, 1.0, 1.05), None), ((0.9, 1.0, 1.1), None), ((0.9, 0.95, 1.0, 1.05, 1.1), None),
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         split = rec.config["training"]["split"]
         part = {}
         for name in ("val", "test"):
-            idx = [i for i, c in enumerate(clips) if c.actor in split[name]]
+            idx = [i for i, c in enumerate(clips) if c.speaker in split[name]]
             part[name] = ([audio[i] for i in idx], np.array([clips[i].label for i in idx]))
         logits = cached_logits(folder, rec, part, passes)
         for cand in CANDIDATES:

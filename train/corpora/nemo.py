@@ -1,6 +1,6 @@
 """nEMO (Christop 2024): Polish acted emotional speech, 9 speakers, 6 emotions.
 
-    clips = find_nemo_clips("../shared/nemo")          # [NemoClip(path, label, speaker, gender), ...]
+    clips = find_clips("../shared/nemo")          # [Clip(path, label, speaker, "nemo"), ...]
     rest, test = split_test_speakers(clips)
 
 Two layouts are read, told apart by their metadata table:
@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import csv
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from emotion.labels import EMOTIONS
+
+from .clip import Clip
+
+NAME = "nemo"
 
 # nEMO's emotion names in RAVDESS terms (the names in its files and tables).
 NEMO_EMOTIONS = {
@@ -35,24 +38,43 @@ NEMO_EMOTIONS = {
     "surprised": "surprised",
 }
 # The model's outputs that nEMO has labels for, in the model's order.
-NEMO_CLASSES: tuple[int, ...] = tuple(sorted(EMOTIONS.index(e) for e in NEMO_EMOTIONS.values()))
+CLASSES: tuple[int, ...] = tuple(sorted(EMOTIONS.index(e) for e in NEMO_EMOTIONS.values()))
 
 # Declared before any model was trained on nEMO: never trained on, never used
 # to choose anything, only reported. One female, one male, each with all 180
 # clips of the third (30 per emotion, so accuracy is not skewed by class
 # sizes); MK0 and MP0, who recorded fewer, stay available for training.
-NEMO_TEST_SPEAKERS = ("KD0", "TP0")
+TEST_SPEAKERS = ("KD0", "TP0")
+VAL_SPEAKERS = ("IC0", "KS0")  # the default validation speakers (one female, one male)
 
 MANIFEST = "MANIFEST.tsv"  # this project's third
 DATA_TSV = "data.tsv"  # the full download's table, beside its samples/ folder
 
 
-@dataclass(frozen=True)
-class NemoClip:
-    path: str
-    label: int  # index into emotion.labels.EMOTIONS
-    speaker: str  # e.g. "KD0"
-    gender: str  # "female" or "male"
+FACTS = {
+    "name": "nEMO",
+    "summary": (
+        "studio recordings of 9 actors (4 female, 5 male) saying 90 phonetically varied sentences in six "
+        "emotions (no calm, no disgust)"
+    ),
+    "summary_es": (  # the same, for the app's Spanish About panel
+        "grabaciones de estudio de 9 actores (4 mujeres, 5 hombres) que dicen 90 frases variadas en seis "
+        "emociones (sin calma ni disgusto)"
+    ),
+    "language": "Polish",
+    "language_es": "polaco",
+    "language_code": "pl",
+    "speakers": 9,
+    "emotions": [EMOTIONS[i] for i in CLASSES],
+    "license": "CC BY-NC-SA 4.0",
+    "citation": (
+        "Christop I (2024). nEMO: Dataset of Emotional Speech in Polish. Proceedings of LREC-COLING 2024. "
+        "https://aclanthology.org/2024.lrec-main.1059/"
+    ),
+    "short_citation": "Christop 2024",
+    "hf_id": "amu-cai/nEMO",
+    "download": "https://github.com/amu-cai/nEMO at commit 66de9999a8f2f605eb5f64841790aa5cb0877782 (samples/ and data.tsv)",
+}
 
 
 def _read_table(path: Path) -> list[dict[str, str]]:
@@ -61,7 +83,7 @@ def _read_table(path: Path) -> list[dict[str, str]]:
         return [{k.strip(): v.strip() for k, v in row.items()} for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
 
 
-def find_nemo_clips(root: str | os.PathLike, speakers: tuple[str, ...] | None = None) -> list[NemoClip]:
+def find_clips(root: str | os.PathLike, speakers: tuple[str, ...] | None = None) -> list[Clip]:
     """Every nEMO clip under `root` (either layout), optionally of `speakers`
     only, sorted by path. Raises FileNotFoundError when the folder has neither
     table or a listed file is missing (a partial download), ValueError for an
@@ -83,12 +105,12 @@ def find_nemo_clips(root: str | os.PathLike, speakers: tuple[str, ...] | None = 
         if not path.is_file():
             missing.append(path)
             continue
-        clips.append(NemoClip(str(path), EMOTIONS.index(NEMO_EMOTIONS[emotion]), speaker, gender))
+        clips.append(Clip(str(path), EMOTIONS.index(NEMO_EMOTIONS[emotion]), speaker, NAME, gender))
     if missing:
         raise FileNotFoundError(f"{len(missing)} nEMO clips listed in the table are missing, e.g. {missing[0]}.")
     return sorted(clips, key=lambda c: c.path)
 
 
-def split_test_speakers(clips: list[NemoClip]) -> tuple[list[NemoClip], list[NemoClip]]:
-    """(clips of the other speakers, clips of NEMO_TEST_SPEAKERS)."""
-    return [c for c in clips if c.speaker not in NEMO_TEST_SPEAKERS], [c for c in clips if c.speaker in NEMO_TEST_SPEAKERS]
+def split_test_speakers(clips: list[Clip]) -> tuple[list[Clip], list[Clip]]:
+    """(clips of the other speakers, clips of TEST_SPEAKERS)."""
+    return [c for c in clips if c.speaker not in TEST_SPEAKERS], [c for c in clips if c.speaker in TEST_SPEAKERS]

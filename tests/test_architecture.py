@@ -1,0 +1,99 @@
+"""The shape of the code: train/ is layered one way, and the library stands alone.
+
+pyproject.toml's import-linter contracts say which module may import which;
+these tests run them on the repository and show that they would catch a
+cycle, so a future import against the arrows fails CI with both names.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT = [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"]
+
+
+def lint(folder: Path) -> subprocess.CompletedProcess:
+    # A subprocess in the folder: grimp finds `train` and `emotion` on the path, and an
+    # already imported `train` in this process would point it at the repository instead.
+    return subprocess.run([*LINT, "--no-cache"], cwd=folder, capture_output=True, text=True, timeout=120)
+
+
+def test_the_import_contracts_hold():
+    from importlinter.cli import lint_imports
+
+    assert lint_imports(no_cache=True) == 0  # run from the repository root (pytest's rootdir)
+
+
+def copy_of_the_code(tmp_path: Path) -> Path:
+    for name in ("train", "emotion"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    return tmp_path
+
+
+def plant(path: Path, line: str) -> None:
+    text = path.read_text()
+    head, sep, rest = text.partition("from __future__ import annotations\n")
+    path.write_text(head + sep + line + "\n" + rest if sep else line + "\n" + text)
+
+
+@pytest.mark.slow  # subprocesses
+@pytest.mark.parametrize("module, line, names", [
+    ("train/data.py", "from .run import run  # noqa", ["train.data", "train.run"]),  # a layer importing upwards
+    ("train/corpora/nemo.py", "from ..batches import TrainBatches  # noqa", ["train.corpora.nemo", "train.batches"]),
+    ("train/batches.py", "from . import calibration  # noqa", ["train.batches", "train.calibration"]),  # independent siblings
+    ("emotion/audio.py", "import app  # noqa", ["emotion.audio", "app"]),  # the library reaching for the app
+    ("emotion/inference.py", "from train.config import TrainConfig  # noqa", ["emotion.inference", "train.config"]),
+])
+def test_a_planted_cycle_fails_and_names_both_modules(tmp_path, module, line, names):
+    folder = copy_of_the_code(tmp_path)
+    assert lint(folder).returncode == 0  # the copy passes as it is
+    plant(folder / module, line)
+    result = lint(folder)
+    assert result.returncode != 0, result.stdout
+    assert "BROKEN" in result.stdout and all(name in result.stdout for name in names), result.stdout
+
+
+@pytest.mark.slow  # a subprocess
+def test_a_new_module_of_train_must_be_given_a_layer(tmp_path):
+    folder = copy_of_the_code(tmp_path)
+    (folder / "train" / "stray.py").write_text('"""A module no layer names."""\n')
+    result = lint(folder)
+    assert result.returncode != 0 and "train.stray" in result.stdout, result.stdout
+
+
+def function_local_imports(path: Path) -> list[tuple[int, str, bool]]:
+    """(line, source, relative?) of every import inside a function body; the source of an
+    import right under another is read with that one's (a group shares one reason)."""
+    tree = ast.parse(path.read_text())
+    lines = path.read_text().splitlines()
+    found = []
+    for func in ast.walk(tree):
+        if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(func):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    relative = isinstance(node, ast.ImportFrom) and node.level > 0
+                    source = lines[node.lineno - 1].strip()
+                    above = lines[node.lineno - 2].strip()
+                    if above.startswith(("import ", "from ")) and "# deferred:" in above:
+                        source += "  " + above[above.index("# deferred:"):]
+                    found.append((node.lineno, source, relative))
+    return found
+
+
+def test_no_import_hides_inside_a_function_in_train():
+    """A cycle cannot be dodged by importing inside a function: train/ has no function-local
+    import of its own modules, and each deferred third-party import says why."""
+    problems = []
+    for path in sorted((ROOT / "train").rglob("*.py")):
+        for lineno, source, relative in function_local_imports(path):
+            if relative or "# deferred:" not in source:
+                problems.append(f"{path.relative_to(ROOT)}:{lineno}: {source}")
+    assert not problems, "\n".join(problems)

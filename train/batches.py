@@ -1,0 +1,389 @@
+"""Training batches: a sampler says which clips, a short list of transforms what they sound like.
+
+    batches = train_batches(cfg, audio, labels, generator)   # what a TrainConfig asks for
+    for x, y in batches: ...                                 # (B, crop) float32, (B,); + (B, C) masks with class_masks
+
+A batch is made in three stages, each a list of small callables with their
+own parameters:
+
+1. the **sampler** (`EpochSampler`) orders the clips of an epoch and balances
+   corpora (`second_share`);
+2. each clip becomes a **crop**: a version of the clip (`ClipVersions`: a
+   resynthesised voice or a codec version, train.augment), a random span of
+   it (`crop`), at a length the `SpeedPerturbation` asks for;
+3. **batch transforms** act on the (B, N) tensor (`SpeedPerturbation`'s
+   resampling, `MicrophoneFilter`), then **crop transforms** on each crop
+   (`WhiteNoise`, `Channels`).
+
+Every transform draws from the one generator the batcher was given, in a
+fixed order, so a seed gives the same batches on any machine -- and the
+batches of every recorded run are reproduced bit for bit. Two habits keep it
+so and look odd without this note: a transform that is off draws nothing
+(runs made before it existed are unchanged), and when a batch has no batch
+transform to apply its crops are finished one by one as they are cut (the
+order earlier runs drew their numbers in).
+
+Adding an augmentation: a class with `describe()` (its entry in the run's
+record, or None when off) and `__call__`, listed in `TrainBatches.__init__`.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from emotion.audio import change_speed, pad_or_trim
+
+from . import augment
+from .augment import ChannelSimulator, variants_description
+from .channels import prepare_babble_talkers
+from .config import TrainConfig, speeds_of
+from .corpora import CORPORA
+from .data import ClipSet
+
+
+class EpochSampler:
+    """The clip indices of each batch of an epoch.
+
+    Each epoch shuffles the clips. Corpus balance: with `corpus` (0 = the main
+    corpus, 1 = an added one, per clip) and 0 < second_share < 1, every epoch
+    takes all main-corpus clips and a fresh random draw of added-corpus clips
+    making up `second_share` of the epoch, so adding a corpus never dilutes the
+    main one however few of its speakers train. 0: every clip once.
+    """
+
+    def __init__(self, n: int, batch_size: int, rng: np.random.Generator, corpus: np.ndarray | None = None,
+                 second_share: float = 0.0):
+        if not 0.0 <= second_share < 1.0:
+            raise ValueError(f"The added corpus's share of an epoch is at least 0 and below 1; got {second_share}.")
+        if second_share and corpus is None:
+            raise ValueError("A share for an added corpus needs each clip's corpus.")
+        self.n, self.batch_size, self.rng = n, batch_size, rng
+        self.corpus, self.second_share = (np.asarray(corpus) if corpus is not None else None), second_share
+
+    def epoch_size(self) -> tuple[int, int]:
+        """(main-corpus clips, added-corpus clips) in one epoch."""
+        if not self.second_share:
+            return self.n, 0
+        main, added = int(np.sum(self.corpus == 0)), int(np.sum(self.corpus != 0))
+        return main, min(added, int(round(self.second_share / (1 - self.second_share) * main)))
+
+    def _order(self) -> np.ndarray:
+        if not self.second_share:  # no extra random draw: runs without it are reproduced exactly
+            return self.rng.permutation(self.n)
+        _, n_added = self.epoch_size()
+        added = self.rng.choice(np.flatnonzero(self.corpus != 0), size=n_added, replace=False)
+        return self.rng.permutation(np.concatenate([np.flatnonzero(self.corpus == 0), added]))
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        order = self._order()
+        for i in range(0, len(order), self.batch_size):
+            yield order[i : i + self.batch_size]
+
+    def __len__(self) -> int:
+        return (sum(self.epoch_size()) + self.batch_size - 1) // self.batch_size
+
+
+def crop(a: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
+    """A random `length`-sample span of `a` (a copy), or `a` zero-padded at the end
+    when it is shorter, as at inference."""
+    if len(a) > length:
+        start = int(rng.integers(0, len(a) - length + 1))
+        return a[start : start + length].copy()
+    x = np.zeros(length, np.float32)
+    x[: len(a)] = a
+    return x
+
+
+class ClipVersions:
+    """With probability `prob`, one of a clip's other versions (new voices, codecs:
+    train.augment) replaces it in a crop. `about` says what the versions are."""
+
+    def __init__(self, versions: list[list[np.ndarray]], prob: float, about: str, rng: np.random.Generator):
+        self.versions, self.prob, self.about, self.rng = versions, prob, about, rng
+
+    def __call__(self, j: int, audio: np.ndarray) -> np.ndarray:
+        if self.rng.random() >= self.prob:
+            return audio
+        versions = self.versions[j]
+        return versions[int(self.rng.integers(len(versions)))]
+
+    def describe(self) -> dict:
+        return {"kind": "variants", "probability": self.prob, "per_clip": len(self.versions[0]) if self.versions else 0,
+                "description": f"{self.prob:.0%} of crops taken from another version of the clip: "
+                               + (self.about or "a resynthesised voice or a codec version")}
+
+
+class SpeedPerturbation:
+    """Crops played at a speed drawn from `speeds` (tempo and pitch together, as in
+    Kaldi's speed perturbation): new voices, in effect, which is what an
+    actor-independent model is short of. One speed per batch, or with `per_clip`
+    one per crop.
+
+    `per_clip` was tried because BatchNorm's batch statistics divide out a
+    microphone colouring the whole batch shares (experiments/README.md, C2-C4);
+    a speed moves pitch and formants along the frequency axis instead, which
+    they do not undo, and per crop it gained 0.8 points clean on the development
+    folds (run C5), under its rule's one point: off by default."""
+
+    def __init__(self, speeds: tuple[float, ...], per_clip: bool, crop: int, sample_rate: int, rng: np.random.Generator):
+        if per_clip and len(speeds) < 2:
+            raise ValueError("A speed per crop is a way of drawing the speed perturbation: give it more than one speed.")
+        self.speeds, self.per_clip, self.crop, self.sample_rate, self.rng = speeds, per_clip, crop, sample_rate, rng
+
+    def draw(self, n: int) -> np.ndarray | float | None:
+        """The next batch's speeds: one per crop (an array), one for the batch (a float),
+        or None when the batch plays as recorded."""
+        if self.per_clip:
+            return self.rng.choice(np.asarray(self.speeds), n)
+        speed = float(self.rng.choice(self.speeds))
+        return None if speed == 1.0 else speed
+
+    def lengths(self, speeds: np.ndarray | float | None, n: int) -> list[int]:
+        """How many samples to cut for each crop: playing `s` times faster reads crop*s samples."""
+        per_crop = np.broadcast_to(np.asarray(1.0 if speeds is None else speeds, dtype=float), (n,))
+        return [int(round(self.crop * float(s))) for s in per_crop]
+
+    def __call__(self, rows: list[np.ndarray], speeds: np.ndarray | float) -> torch.Tensor:
+        """(B, crop): each row resampled to `crop` samples at its speed. Crops of one speed
+        are resampled together (at most len(speeds) resamples a batch)."""
+        if not self.per_clip:
+            return pad_or_trim(change_speed(torch.from_numpy(np.stack(rows)), speeds, self.sample_rate), self.crop)
+        x = torch.empty(len(rows), self.crop)
+        for s in np.unique(speeds):
+            k = np.flatnonzero(speeds == s)
+            x[k] = pad_or_trim(change_speed(torch.stack([torch.from_numpy(rows[i]) for i in k]), float(s), self.sample_rate), self.crop)
+        return x
+
+    def describe(self) -> dict:
+        step = {"kind": "speed", "speeds": list(self.speeds),
+                "description": f"speed perturbation at {min(self.speeds):g}\u2013{max(self.speeds):g}x "
+                               f"({len(self.speeds)} speeds, tempo and pitch together"
+                               + (", each crop its own)" if self.per_clip else ", one per batch)")}
+        if self.per_clip:
+            step["per_clip"] = True
+        return step
+
+
+class MicrophoneFilter:
+    """A random microphone/room colouring: a high-pass (small mics lose the bass), a
+    low-pass (cheap mics and codecs lose the top) and one peaking band of +-8 dB, with
+    `tilt` also a tilt of the whole spectrum. RAVDESS is one studio microphone; the
+    demo's users are on laptops and phones. Once for the whole batch (a `share` of
+    batches), or with `per_clip` a filter of its own for each crop (that share of
+    crops: BatchNorm's batch statistics absorb a colouring the whole batch shares).
+    Applied as a zero-phase gain curve in the frequency domain: 20x faster than three
+    biquads (torchaudio's lfilter) on the CPU, and the phase is inaudible anyway."""
+
+    def __init__(self, share: float, tilt: float, per_clip: bool, sample_rate: int, rng: np.random.Generator):
+        self.share, self.tilt, self.per_clip, self.sample_rate, self.rng = share, tilt, per_clip, sample_rate, rng
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[0] if self.per_clip else 1
+        if not self.per_clip and self.rng.random() >= self.share:
+            return x
+        on = self.rng.random(n) < self.share if self.per_clip else np.ones(1, bool)
+        if not on.any():
+            return x
+        # One draw of each parameter per filter: a column of them per crop, or for the
+        # whole batch the Python floats earlier runs drew, so those are reproduced bit for bit.
+        if self.per_clip:
+            draw = lambda lo, hi: self.rng.uniform(lo, hi, n)  # noqa: E731
+            column = lambda v: torch.as_tensor(v, dtype=torch.float32)[:, None]  # noqa: E731  (crops, 1)
+        else:
+            draw, column = self.rng.uniform, float
+        f = torch.fft.rfftfreq(x.shape[-1], 1 / self.sample_rate).clamp(min=1.0)
+        high_pass, low_pass = column(draw(60, 400)), column(draw(3000, 0.45 * self.sample_rate))
+        centre, gain_db, octaves = column(np.exp(draw(np.log(200), np.log(4000)))), column(draw(-8, 8)), column(draw(0.5, 2.0))
+        # second-order Butterworth magnitudes, and a Gaussian bump in log-frequency
+        gain = (1 + (high_pass / f) ** 4) ** -0.5 * (1 + (f / low_pass) ** 4) ** -0.5
+        gain = gain * 10 ** (gain_db / 20 * torch.exp(-0.5 * (torch.log2(f / centre) / (octaves / 2)) ** 2))
+        if self.tilt:
+            # A tilt of the whole spectrum about 1 kHz (a small capsule behind a grille is
+            # bright, a headset or a distant room dull). Without it the model learns that
+            # a brighter spectrum means a louder, angrier voice: on the development folds
+            # a laptop-like response (bass cut plus presence peak) turns most answers
+            # into "angry". Flat below 100 Hz, where the high-pass has taken the signal.
+            gain = gain * 10 ** (column(draw(-self.tilt, self.tilt)) / 20 * torch.log2(f.clamp(min=100.0) / 1000.0))
+        if self.per_clip:
+            gain = torch.where(column(on) > 0, gain, torch.ones_like(gain))  # crops the per-crop draw left alone
+        return torch.fft.irfft(torch.fft.rfft(x) * gain, n=x.shape[-1])
+
+    def describe(self) -> dict:
+        step = {"kind": "microphone_filter", "probability": self.share,
+                "description": f"a random microphone-like filter on {self.share:.0%} of "
+                               + ("crops, each its own" if self.per_clip else "batches")
+                               + (f", its spectrum tilted by up to \u00b1{self.tilt:g} dB/octave" if self.tilt else "")}
+        if self.tilt:
+            step["tilt_db_per_octave"] = self.tilt
+        if self.per_clip:
+            step["per_clip"] = True
+        return step
+
+
+class WhiteNoise:
+    """With probability `prob`, white noise at an SNR drawn from `snr_db`, so the model
+    does not rely on studio-quiet backgrounds. Draws its coin even at prob 0 (as every
+    recorded run did), so it is always in the list."""
+
+    def __init__(self, prob: float, snr_db: tuple[float, float], rng: np.random.Generator):
+        self.prob, self.snr_db, self.rng = prob, snr_db, rng
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.rng.random() < self.prob:
+            power = float(np.mean(x**2)) + 1e-10
+            snr = self.rng.uniform(*self.snr_db)
+            x += self.rng.standard_normal(len(x)).astype(np.float32) * np.sqrt(power / 10 ** (snr / 10))
+        return x
+
+    def describe(self) -> dict | None:
+        if not self.prob:
+            return None
+        return {"kind": "white_noise", "probability": self.prob, "snr_db": list(self.snr_db),
+                "description": f"white noise at {self.snr_db[0]:g}\u2013{self.snr_db[1]:g} dB SNR on {self.prob:.0%} of crops"}
+
+
+class Channels:
+    """train.augment.ChannelSimulator on a share of crops: simulated rooms, lines, noises, levels."""
+
+    def __init__(self, rooms, babble, p: float, rng: np.random.Generator):
+        self.simulator = ChannelSimulator(rng, rooms, babble, p)
+        self.p = p
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.simulator(x)
+
+    def describe(self) -> dict:
+        return {"kind": "channels", "probability": self.p,
+                "description": f"{self.p:.0%} of crops through simulated rooms, band limits, pink, brown, "
+                               "hum or babble noise and level changes (training rooms and seeds, not the benchmark's)"}
+
+
+class TrainBatches:
+    """Random fixed-length crops with waveform augmentation, training only: the sampler
+    and transforms above, configured by keyword (see train_batches for a TrainConfig's).
+
+    `variants`: other versions of each clip (`variants_about` says what they are),
+    taken with probability `variant_prob`; `channel`: (rooms, babble, probability)
+    for train.augment.ChannelSimulator; `class_masks` (N, C) bool are yielded with
+    each batch when given (the masked loss)."""
+
+    def __init__(
+        self,
+        audio: list[np.ndarray],
+        labels: list[int],
+        crop: int,
+        batch_size: int,
+        generator: np.random.Generator,
+        noise_prob: float = 0.5,
+        snr_db: tuple[float, float] = (15.0, 40.0),
+        speeds: tuple[float, ...] = (1.0,),
+        sample_rate: int = 16000,
+        mic_filter: float = 0.0,
+        mic_tilt: float = 0.0,
+        mic_per_clip: bool = False,
+        speed_per_clip: bool = False,
+        class_masks: np.ndarray | None = None,
+        variants: list[list[np.ndarray]] | None = None,
+        variant_prob: float = 0.0,
+        variants_about: str = "",
+        channel=None,
+        corpus: np.ndarray | None = None,
+        second_share: float = 0.0,
+    ):
+        if mic_tilt and not mic_filter:
+            raise ValueError("A spectral tilt is part of the microphone filter: give mic_filter a share of batches too.")
+        if mic_per_clip and not mic_filter:
+            raise ValueError("A filter per crop is a way of drawing the microphone filter: give mic_filter a share of crops too.")
+        if speed_per_clip and len(speeds) < 2:
+            raise ValueError("A speed per crop is a way of drawing the speed perturbation: give it more than one speed.")
+        rng = generator
+        self.audio, self.labels, self.class_masks = audio, np.asarray(labels), class_masks
+        self.crop, self.sample_rate, self.rng = crop, sample_rate, rng
+        self.sampler = EpochSampler(len(audio), batch_size, rng, corpus, second_share)
+        self.versions = ClipVersions(variants, variant_prob, variants_about, rng) if variants is not None else None
+        self.speed = SpeedPerturbation(speeds, speed_per_clip, crop, sample_rate, rng) if len(speeds) > 1 else None
+        self.batch_transforms = [MicrophoneFilter(mic_filter, mic_tilt, mic_per_clip, sample_rate, rng)] if mic_filter else []
+        self.crop_transforms = [WhiteNoise(noise_prob, snr_db, rng)]
+        if channel is not None:
+            self.crop_transforms.append(Channels(*channel, rng))
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+    def describe(self) -> list[dict]:
+        """What this augmentation does, with its parameters, for the run's record and the model card."""
+        seconds = self.crop / self.sample_rate
+        steps = [{"kind": "crop", "seconds": seconds, "description": f"random {seconds:g} s crops (shorter clips zero-padded)"}]
+        # The record's order (crop, speed, noise, microphone, versions, channels) is the card's.
+        noise, *channels = self.crop_transforms
+        for t in (self.speed, noise, *self.batch_transforms, self.versions, *channels):
+            step = t.describe() if t is not None else None
+            if step:
+                steps.append(step)
+        return steps
+
+    def _cut(self, j: int, length: int) -> np.ndarray:
+        """Clip j (or, drawn, one of its versions), cropped to `length` samples."""
+        a = self.audio[j] if self.versions is None else self.versions(j, self.audio[j])
+        return crop(a, length, self.rng)
+
+    def _finish(self, x: np.ndarray) -> np.ndarray:
+        for transform in self.crop_transforms:
+            x = transform(x)
+        return x
+
+    def __iter__(self):
+        for idx in self.sampler:
+            speeds = self.speed.draw(len(idx)) if self.speed is not None else None
+            if speeds is None and not self.batch_transforms:
+                x = np.stack([self._finish(self._cut(j, self.crop)) for j in idx])  # (B, crop)
+            else:
+                lengths = self.speed.lengths(speeds, len(idx)) if self.speed is not None else [self.crop] * len(idx)
+                rows = [self._cut(j, n) for j, n in zip(idx, lengths)]
+                x = self.speed(rows, speeds) if speeds is not None else torch.from_numpy(np.stack(rows))
+                for transform in self.batch_transforms:
+                    x = transform(x)
+                x = np.stack([self._finish(row) for row in x.numpy()])  # (B, crop)
+            if self.class_masks is None:
+                yield torch.from_numpy(x), torch.from_numpy(self.labels[idx])
+            else:
+                yield torch.from_numpy(x), torch.from_numpy(self.labels[idx]), torch.from_numpy(self.class_masks[idx])
+
+
+def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], generator: np.random.Generator,
+                  class_masks: np.ndarray | None = None, simulation: dict | None = None,
+                  corpora: list[str] | None = None) -> TrainBatches:
+    """The augmented training batches a config asks for; `simulation`: what train.augment
+    made for the run ({"variants": per-clip versions, "channel": (rooms, babble, p)});
+    `corpora`: each clip's corpus, which a corpus share needs (clips of the main corpus,
+    train.corpora's first, against the rest)."""
+    simulation = simulation or {}
+    about = variants_description(cfg.voices, cfg.codecs) if cfg.voices or cfg.codecs else ""
+    main = next(iter(CORPORA))
+    corpus = np.array([c != main for c in corpora], dtype=int) if corpora is not None and cfg.nemo_share else None
+    return TrainBatches(audio, labels, crop=int(cfg.crop_seconds * cfg.sample_rate), batch_size=cfg.batch_size,
+                        generator=generator, noise_prob=cfg.noise_prob, speeds=speeds_of(cfg.speed_perturb),
+                        sample_rate=cfg.sample_rate, mic_filter=cfg.mic_filter, mic_tilt=cfg.mic_tilt,
+                        mic_per_clip=cfg.mic_per_clip, speed_per_clip=cfg.speed_per_clip, class_masks=class_masks,
+                        variants=simulation.get("variants"), variant_prob=cfg.variant_prob, variants_about=about,
+                        channel=simulation.get("channel"), corpus=corpus,
+                        second_share=cfg.nemo_share if corpus is not None else 0.0)
+
+
+def simulated_speakers_and_channels(cfg: TrainConfig, train: ClipSet) -> dict:
+    """What train.augment adds for this config, computed once per run (cached on disk):
+    {"variants": per-clip voice/codec versions, "channel": (rooms, babble, p)}; {} when off."""
+    out = {}
+    versions = [[] for _ in train.audio]
+    if cfg.voices:
+        versions = [v + w for v, w in zip(versions, augment.voice_variants(train.audio, cfg.voices, cfg.cache or None))]
+    if cfg.codecs:
+        versions = [v + w for v, w in zip(versions, augment.codec_variants(train.audio, cfg.cache or None))]
+    if cfg.voices or cfg.codecs:
+        out["variants"] = versions
+    if cfg.channel_sim:
+        out["channel"] = (augment.training_rooms(), prepare_babble_talkers(train.audio), cfg.channel_sim)
+    return out

@@ -1,0 +1,52 @@
+"""The corpora training knows: one module per corpus, and nothing else names one.
+
+    from train.corpora import CORPORA, classes_of, facts_of
+    CORPORA["nemo"].find_clips("../shared/nemo")     # [Clip(path, label, speaker, corpus), ...]
+
+A corpus module says everything about its corpus and nothing about training:
+
+- ``NAME``: its key ("ravdess"), as runs, caches and config.json name it;
+- ``FACTS``: name, language, speakers, emotions, licence, citation and where a
+  user downloads it -- training copies them into the weights' config.json,
+  from which the model card and the app's About panel describe the corpus;
+- ``CLASSES``: the model outputs (indices into emotion.labels.EMOTIONS) it has
+  labels for; the masked loss and the per-corpus scores use them;
+- ``TEST_SPEAKERS`` (declared before any model saw the corpus: never trained
+  on, never used to choose anything) and ``VAL_SPEAKERS`` (the default
+  validation speakers);
+- ``find_clips(root, speakers=None) -> list[Clip]``: every clip under a
+  folder in each layout the corpus comes in, sorted by path, raising
+  FileNotFoundError for a folder that is not the corpus.
+
+Adding a corpus is a new module here, listed in MODULES below, and its tests.
+"""
+
+from __future__ import annotations
+
+from . import nemo, ravdess
+from .clip import Clip
+
+__all__ = ["CORPORA", "MAIN", "Clip", "classes_of", "facts_of", "names_of"]
+
+# The order is the order corpora are reported in (RAVDESS, the first, is the main corpus:
+# its split and metrics keep the top-level keys of config.json).
+MODULES = (ravdess, nemo)
+CORPORA = {m.NAME: m for m in MODULES}
+MAIN = MODULES[0].NAME
+
+
+def classes_of(corpus: str) -> tuple[int, ...]:
+    """The model outputs `corpus` has labels for (indices into EMOTIONS)."""
+    return CORPORA[corpus].CLASSES
+
+
+def facts_of(corpus: str) -> dict:
+    """What the weights' config.json records about `corpus` (its FACTS)."""
+    return dict(CORPORA[corpus].FACTS)
+
+
+def names_of(corpora) -> str:
+    """'RAVDESS', 'RAVDESS and nEMO', 'RAVDESS, nEMO and ASED': the corpora's own names."""
+    names = [CORPORA[c].FACTS["name"] for c in corpora]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+

@@ -1,0 +1,182 @@
+"""Fit one M5: the loss, one epoch, validation, and a member trained to its best epoch.
+
+    model, best, log = train_member(cfg, member, {"train": ClipSet, "val": ClipSet}, device, log_file, t0)
+
+Validation scores whole clips through the serving path's window averaging
+(emotion.inference.clip_logits), per corpus; the epoch whose mean
+validation UAR over the corpora is best is kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from emotion.inference import clip_logits
+from emotion.labels import EMOTIONS
+from emotion.model import M5, M5Config, standardise
+
+from .batches import train_batches
+from .config import TrainConfig
+from .corpora import CORPORA, MAIN, classes_of, names_of
+from .data import ClipSet
+from .metrics import corpus_metrics
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def masked_cross_entropy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, label_smoothing: float = 0.0,
+                         weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Label-smoothed cross-entropy over each clip's own classes.
+
+    logits (B, C), y (B,), mask (B, C) bool: the classes the clip's corpus has.
+    A nEMO clip (no calm, no disgust) is neither pushed away from calm and
+    disgust nor given smoothing mass on them: its corpus says nothing about
+    those classes. With every class allowed this is F.cross_entropy's
+    label-smoothed loss (and, with `weight`, its weighted mean).
+    """
+    logp = torch.log_softmax(logits.masked_fill(~mask, float("-inf")), dim=-1)  # (B, C), -inf outside the mask
+    nll = -logp.gather(1, y[:, None]).squeeze(1)  # (B,)
+    smooth = -logp.masked_fill(~mask, 0.0).sum(1) / mask.sum(1)  # (B,) mean over the allowed classes
+    loss = (1 - label_smoothing) * nll + label_smoothing * smooth
+    if weight is None:
+        return loss.mean()
+    w = weight[y]
+    return (loss * w).sum() / w.sum()
+
+
+def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothing, mixup: float = 0.0,
+                    class_weight: torch.Tensor | None = None) -> dict:
+    """One pass over `batches`, which yield (x (B, N), y (B,)) or, with class masks, (x, y, mask (B, C))."""
+    model.train()
+    total_loss, correct, seen = 0.0, 0, 0
+    for x, y, *masks in batches:
+        x, y = x.to(device), y.to(device)  # (B, N), (B,)
+        if masks:
+            mask = masks[0].to(device)
+
+            def loss_of(logits, target, rows=slice(None)):
+                return masked_cross_entropy(logits, target, mask[rows], label_smoothing, class_weight)
+        else:
+            def loss_of(logits, target, rows=None):
+                return F.cross_entropy(logits, target, weight=class_weight, label_smoothing=label_smoothing)
+        if mixup:
+            # Standardise first, as the model does: otherwise the louder clip
+            # of a pair dominates the mix whatever lambda says.
+            x = standardise(x)
+            lam = float(np.random.beta(mixup, mixup))
+            lam = max(lam, 1 - lam)  # the first clip's label stays the majority one
+            perm = torch.randperm(len(y), device=y.device)
+            x = lam * x + (1 - lam) * x[perm]
+            logits = model(x)
+            loss = lam * loss_of(logits, y) + (1 - lam) * loss_of(logits, y[perm], perm)
+        else:
+            logits = model(x)  # (B, C)
+            loss = loss_of(logits, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        total_loss += loss.item() * len(y)
+        correct += (logits.argmax(1) == y).sum().item()
+        seen += len(y)
+    return {"train_loss": total_loss / seen, "train_acc": correct / seen}
+
+
+@torch.no_grad()
+def validate(model, clips: ClipSet, window, hop, device) -> dict:
+    """Whole-clip metrics with the serving path's window averaging, per corpus.
+
+    val_uar is the main corpus's (RAVDESS, 8 classes); another corpus's
+    val_uar_NAME is over its own classes (argmax among them, e.g. nEMO's 6), and
+    val_score, which picks the epoch, is the mean over the corpora, so no
+    corpus decides alone. With RAVDESS alone val_score is val_uar.
+    """
+    logits = clip_logits(model, clips.audio, window, hop, device)  # (B, C)
+    y = torch.as_tensor(clips.labels)
+    row = {"val_loss": F.cross_entropy(logits, y).item()}
+    scores = []
+    for corpus in clips.corpus_names():
+        idx = [i for i, c in enumerate(clips.corpora) if c == corpus]
+        m = corpus_metrics(logits[idx], [clips.labels[i] for i in idx], classes_of(corpus))
+        suffix = "" if corpus == MAIN else f"_{corpus}"
+        row[f"val_acc{suffix}"], row[f"val_uar{suffix}"] = m["accuracy"], m["uar"]
+        scores.append(m["uar"])
+    row["val_score"] = float(np.mean(scores))
+    return row
+
+
+def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, t0: float, simulation: dict | None = None):
+    """Train one M5 from seed cfg.seed + member; returns (model at its best
+    validation UAR, that epoch's log row, the per-epoch log)."""
+    seed = cfg.seed + member
+    set_seed(seed)  # member 0 draws exactly what a single-model run draws
+    model = M5(M5Config(n_channel=cfg.n_channel, dropout=cfg.dropout, sample_rate=cfg.sample_rate)).to(device)
+    window, hop = int(cfg.crop_seconds * cfg.sample_rate), int(cfg.hop_seconds * cfg.sample_rate)
+    batches = train_batches(cfg, subset["train"].audio, subset["train"].labels, generator=np.random.default_rng(seed),
+                            class_masks=subset["train"].class_masks() if cfg.nemo_loss == "masked" and len(cfg.corpus_folders()) > 1 else None,
+                            simulation=simulation, corpora=subset["train"].corpora)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * len(batches))
+
+    class_weight = None
+    if cfg.class_weight:  # n / (classes * count): 1 for a class of average size
+        counts = np.bincount(subset["train"].labels, minlength=len(EMOTIONS))
+        class_weight = torch.tensor(len(subset["train"].labels) / (len(EMOTIONS) * counts), dtype=torch.float32, device=device)
+    log, best, best_state = [], None, None
+    desc = "epochs" if cfg.ensemble == 1 else f"member {member + 1}/{cfg.ensemble}"
+    with tqdm(range(1, cfg.epochs + 1), desc=desc, unit="epoch", disable=None) as bar:
+        for epoch in bar:
+            row = {"member": member, "epoch": epoch, "lr": scheduler.get_last_lr()[0]}
+            row.update(train_one_epoch(model, batches, optimizer, scheduler, device, cfg.label_smoothing, cfg.mixup, class_weight))
+            row.update(validate(model, subset["val"], window, hop, device))
+            row["elapsed_s"] = round(time.time() - t0, 1)
+            log.append(row)
+            log_file.write(json.dumps(row) + "\n")
+            log_file.flush()
+            if best is None or row["val_score"] > best["val_score"]:
+                best, best_state = row, copy.deepcopy(model.state_dict())
+            bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}", best=best["epoch"])
+            tqdm.write(
+                f"{'' if cfg.ensemble == 1 else f'member {member} '}epoch {epoch:3d} | "
+                f"train loss {row['train_loss']:.4f} acc {row['train_acc']:.3f} | "
+                f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.3f} uar {row['val_uar']:.3f}"
+                + "".join(f" | {CORPORA[c].FACTS['name']} acc {row[f'val_acc_{c}']:.3f} uar {row[f'val_uar_{c}']:.3f}"
+                          for c in CORPORA if f"val_uar_{c}" in row)
+            )
+    model.load_state_dict(best_state)
+    return model, best, log
+
+
+def describe_training(cfg: TrainConfig) -> dict:
+    """The augmentation and optimisation of a run, in the run's own terms: recorded
+    in config.json, from which the model card describes them."""
+    placeholders = {"variants": [[None] * (cfg.voices + cfg.codecs)]} if cfg.voices or cfg.codecs else {}
+    if cfg.channel_sim:
+        placeholders["channel"] = ([], [], cfg.channel_sim)
+    augmentation = train_batches(cfg, [], [], generator=np.random.default_rng(0), simulation=placeholders).describe()
+    if cfg.nemo_share:
+        added = names_of([c for c in cfg.corpus_folders() if c != MAIN])
+        augmentation.append({"kind": "corpus_share", "share": cfg.nemo_share,
+                             "description": f"each epoch every {names_of([MAIN])} training clip and a fresh random draw of "
+                                            f"{added}'s, {added} making up {cfg.nemo_share:.0%} of the epoch"})
+    if cfg.mixup:
+        augmentation.append({"kind": "mixup", "alpha": cfg.mixup,
+                             "description": f"mixup of standardised crops (Beta({cfg.mixup:g}, {cfg.mixup:g}))"})
+    loss = f"label smoothing {cfg.label_smoothing:g}" + (", class-weighted loss" if cfg.class_weight else "")
+    optimisation = (f"AdamW (weight decay {cfg.weight_decay:g}) with a one-cycle schedule peaking at lr {cfg.lr:g}, "
+                    f"batches of {cfg.batch_size}, {loss}, {cfg.epochs} epochs")
+    return {"augmentation": augmentation, "optimisation": optimisation}
+
+
