@@ -21,6 +21,8 @@ import numpy as np
 
 from emotion.policy import MAX_SECONDS
 
+from .corpora import CORPORA as KNOWN_CORPORA
+
 PROG = "python -m train"
 DESCRIPTION = "Train M5 from scratch on RAVDESS (and nEMO) and write a shipped-weights folder."
 
@@ -66,10 +68,16 @@ class TrainConfig:
     codecs: bool = False  # also one codec version of each training clip (ffmpeg: Opus, MP3, A-law), cached
     variant_prob: float = 0.5  # share of crops taken from a clip's voice or codec version, when there are any
     channel_sim: float = 0.0  # share of crops through simulated rooms, lines, noises and levels; 0 disables
+    corpora: str = ""  # more corpora to train on, NAME=FOLDER,... (train.corpora: ased, emovo); their declared test and validation speakers
 
     def corpus_folders(self) -> dict[str, str]:
         """{corpus NAME (train.corpora): folder} of the corpora this run trains on, the main one first."""
-        return {"ravdess": self.data, **({"nemo": self.nemo} if self.nemo else {})}
+        folders = {"ravdess": self.data, **({"nemo": self.nemo} if self.nemo else {})}
+        for item in self.corpora.split(","):
+            name, _, folder = item.partition("=")
+            if item.strip():
+                folders[name.strip()] = folder.strip()
+        return folders
 
     def val_speakers(self, corpus: str) -> list[str]:
         """The validation speakers the flags give an added corpus ([]: its module's default)."""
@@ -79,6 +87,11 @@ class TrainConfig:
 
 def check_flags(cfg: TrainConfig) -> None:
     """Settings that contradict each other: a ValueError in the flags' words."""
+    for item in filter(str.strip, cfg.corpora.split(",")):
+        name, sep, folder = item.partition("=")
+        if not sep or not folder.strip() or name.strip() not in KNOWN_CORPORA or name.strip() in ("ravdess", "nemo"):
+            raise ValueError(f"--corpora takes NAME=FOLDER items, NAME one of {', '.join(c for c in KNOWN_CORPORA if c not in ('ravdess', 'nemo'))} "
+                             f"(RAVDESS is --data, nEMO --nemo); got '{item}'.")
     if cfg.nemo_share and not cfg.nemo:
         raise ValueError("--nemo-share balances RAVDESS against nEMO: give --nemo too.")
     if not 0 <= cfg.nemo_share < 1:

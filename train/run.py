@@ -31,7 +31,7 @@ from emotion.model import M5, M5Ensemble
 from .batches import simulated_speakers_and_channels
 from .calibration import calibrated_metrics, calibration_record, fit_temperature
 from .config import TrainConfig, check_flags, parse_speeds, preprocessing_of
-from .corpora import CORPORA, MAIN, classes_of, facts_of, names_of
+from .corpora import CORPORA, MAIN, classes_of, facts_of, names_of, scored
 from .data import ClipSet, decode_clips
 from .fit import describe_training, set_seed, train_member
 from .metrics import corpus_metrics
@@ -99,8 +99,9 @@ def load_split(cfg: TrainConfig, split: dict) -> dict[str, ClipSet]:
             continue
         found = CORPORA[corpus].find_clips(folder)
         found_audio = decode_clips(found, cfg.sample_rate, cfg.cache or None, corpus=corpus)
+        kept = {c.path for c in scored(corpus, found)}  # what validation and test speakers are scored on
         for name, speakers in split[corpus].items():
-            part = [i for i, c in enumerate(found) if c.speaker in speakers]
+            part = [i for i, c in enumerate(found) if c.speaker in speakers and (name == "train" or c.path in kept)]
             data[name] = data[name] + ClipSet([found_audio[i] for i in part], [found[i].label for i in part], [corpus] * len(part))
     return data
 

@@ -16,21 +16,24 @@ A corpus module says everything about its corpus and nothing about training:
   validation speakers);
 - ``find_clips(root, speakers=None) -> list[Clip]``: every clip under a
   folder in each layout the corpus comes in, sorted by path, raising
-  FileNotFoundError for a folder that is not the corpus.
+  FileNotFoundError for a folder that is not the corpus;
+- optionally ``scored(clips) -> list[Clip]``: the clips validation and test
+  speakers are scored on, where some would measure something else (ASED's
+  emotion-specific sentences name the emotion by their words).
 
 Adding a corpus is a new module here, listed in MODULES below, and its tests.
 """
 
 from __future__ import annotations
 
-from . import nemo, ravdess
+from . import ased, emovo, nemo, ravdess
 from .clip import Clip
 
-__all__ = ["CORPORA", "MAIN", "Clip", "classes_of", "facts_of", "names_of"]
+__all__ = ["CORPORA", "MAIN", "Clip", "classes_of", "facts_of", "names_of", "scored"]
 
 # The order is the order corpora are reported in (RAVDESS, the first, is the main corpus:
 # its split and metrics keep the top-level keys of config.json).
-MODULES = (ravdess, nemo)
+MODULES = (ravdess, nemo, ased, emovo)
 CORPORA = {m.NAME: m for m in MODULES}
 MAIN = MODULES[0].NAME
 
@@ -50,3 +53,7 @@ def names_of(corpora) -> str:
     names = [CORPORA[c].FACTS["name"] for c in corpora]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
+
+def scored(corpus: str, clips: list) -> list:
+    """The clips of `corpus` that validation and testing score (all, unless its module says)."""
+    return getattr(CORPORA[corpus], "scored", list)(clips)

@@ -12,3 +12,4 @@ class Clip:
     speaker: int | str  # the corpus's own speaker id (RAVDESS: the actor number; nEMO: "KD0")
     corpus: str  # the corpus module's NAME
     gender: str = ""  # "female" or "male", where the corpus says
+    sentence: str = ""  # the corpus's sentence id, where it says (ASED's words can give the emotion away)

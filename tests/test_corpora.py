@@ -1,0 +1,132 @@
+"""The corpus modules: each reads its downloads' real layout, labels into our eight
+emotions, and keeps its declared test speakers apart.
+
+ASED and EMOVO are not in ../shared (they are fetched outside the project), so
+their readers are tested on small synthetic layouts that copy the downloads'
+names -- quirks included -- with real speech (RAVDESS clips) as the audio.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from emotion.audio import load_audio
+from emotion.labels import EMOTIONS
+from train.config import TrainConfig, check_flags
+from train.corpora import CORPORA, MAIN, classes_of, facts_of, scored
+from train.corpora import ased, emovo
+from train.corpora import ravdess as ravdess_corpus
+
+FACT_FIELDS = {"name", "summary", "summary_es", "language", "language_es", "language_code", "speakers", "emotions",
+               "license", "citation", "short_citation", "hf_id", "download"}
+
+
+@pytest.mark.parametrize("name", list(CORPORA))
+def test_every_corpus_module_says_what_the_card_and_training_need(name):
+    module = CORPORA[name]
+    assert module.NAME == name and FACT_FIELDS <= set(module.FACTS)
+    assert facts_of(name)["emotions"] == [EMOTIONS[i] for i in classes_of(name)]
+    assert set(module.TEST_SPEAKERS).isdisjoint(module.VAL_SPEAKERS)
+    assert module.FACTS["download"].startswith("https://")
+    assert MAIN == "ravdess" and classes_of(MAIN) == tuple(range(8))
+
+
+@pytest.fixture(scope="module")
+def speech(ravdess):
+    """Two seconds of a real voice, at 16 kHz (ASED's rate)."""
+    return load_audio(next(iter(ravdess.glob("Actor_01/*.flac"))), 16000)[:32000]
+
+
+# The download's names: every emotion folder, both common and emotion-specific sentences,
+# one upper-case emotion letter (S4-04-02-01-29.wav is in the real download).
+ASED_FILES = {
+    "01Neutral": ["n1-01-01-01-01.wav", "n1-02-02-02-02.wav", "n1-01-01-01-13.wav"],
+    "02Fearful": ["f2-01-01-01-01.wav", "f2-06-01-02-41.wav"],
+    "03Happy": ["h3-02-01-02-02.wav"],
+    "04Sad": ["S4-04-02-01-29.wav", "s4-01-02-02-50.wav"],
+    "05Angry": ["a5-03-01-02-50.wav", "a5-02-01-01-01.wav"],
+}
+
+
+def write_ased(root, speech):
+    for folder, names in ASED_FILES.items():
+        (root / folder).mkdir(parents=True)
+        for name in names:
+            sf.write(root / folder / name, speech, 16000, subtype="PCM_16")
+    (root / "README.md").write_text("# ASED\n")
+
+
+def test_ased_reader_reads_the_downloads_names(tmp_path, speech):
+    write_ased(tmp_path, speech)
+    clips = ased.find_clips(tmp_path)
+    assert len(clips) == sum(map(len, ASED_FILES.values()))
+    by_name = {c.path.rsplit("/", 1)[1]: c for c in clips}
+    sad = by_name["S4-04-02-01-29.wav"]  # the upper-case letter is read, not skipped
+    assert (EMOTIONS[sad.label], sad.speaker, sad.gender, sad.sentence, sad.corpus) == ("sad", "01-29", "female", "04", "ased")
+    angry = by_name["a5-03-01-02-50.wav"]
+    assert (EMOTIONS[angry.label], angry.speaker, angry.gender) == ("angry", "02-50", "male")
+    assert {EMOTIONS[c.label] for c in clips} == {"neutral", "fearful", "happy", "sad", "angry"}
+    np.testing.assert_allclose(load_audio(clips[0].path), speech, atol=1e-4)
+    assert [c.speaker for c in ased.find_clips(tmp_path, ("01-01",))] == ["01-01"] * 3
+
+
+def test_ased_scores_only_the_sentences_spoken_in_every_emotion(tmp_path, speech):
+    """Sentences 03-07 were each spoken in one emotion: their words name it."""
+    write_ased(tmp_path, speech)
+    clips = ased.find_clips(tmp_path)
+    kept = scored("ased", clips)
+    assert kept and all(c.sentence in ("01", "02") for c in kept)
+    left_out = {c.path.rsplit("/", 1)[1] for c in clips} - {c.path.rsplit("/", 1)[1] for c in kept}
+    assert left_out == {"S4-04-02-01-29.wav", "f2-06-01-02-41.wav", "a5-03-01-02-50.wav"}
+    assert len(kept) == len([c for c in clips if c.sentence in ("01", "02")])
+    assert scored("emovo", clips[:3]) == clips[:3]  # a corpus without the hook scores everything
+
+
+def test_ased_test_speakers_are_balanced_and_spoke_every_emotion():
+    genders = [ased.GENDERS[s.split("-")[0]] for s in ased.TEST_SPEAKERS]
+    assert genders.count("female") == genders.count("male") == 3
+
+
+def test_ased_reader_refuses_a_folder_that_is_not_ased(tmp_path):
+    (tmp_path / "notes.wav").write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match="No ASED corpus"):
+        ased.find_clips(tmp_path)
+
+
+def test_emovo_reader_reads_stereo_48k_downloads(tmp_path, speech):
+    """EMOVO is 48 kHz stereo: the front end makes it the model's 16 kHz mono."""
+    stereo = np.stack([np.interp(np.arange(0, len(speech), 1 / 3), np.arange(len(speech)), speech)] * 2, axis=1)
+    for speaker in ("f1", "m3"):
+        (tmp_path / "EMOVO" / speaker).mkdir(parents=True)
+        for emo in ("dis", "gio", "neu", "pau", "rab", "sor", "tri"):
+            sf.write(tmp_path / "EMOVO" / speaker / f"{emo}-{speaker}-b1.wav", stereo, 48000, subtype="PCM_16")
+    clips = emovo.find_clips(tmp_path)
+    assert len(clips) == 14 and {c.speaker for c in clips} == {"f1", "m3"}
+    assert {EMOTIONS[c.label] for c in clips} == set(EMOTIONS) - {"calm"}
+    assert {(c.speaker, c.gender) for c in clips} == {("f1", "female"), ("m3", "male")}
+    heard = load_audio(clips[0].path)
+    assert heard.ndim == 1 and abs(len(heard) - len(speech)) <= 2
+    with pytest.raises(FileNotFoundError, match="No EMOVO corpus"):
+        emovo.find_clips(tmp_path / "EMOVO" / "nowhere")
+
+
+def test_ravdess_reader_keeps_one_of_a_wav_and_flac_pair(tmp_path, ravdess):
+    source = sorted(ravdess.glob("Actor_05/*.flac"))[:2]
+    (tmp_path / "Actor_05").mkdir()
+    for path in source:
+        audio, sr = sf.read(path)
+        sf.write(tmp_path / "Actor_05" / path.name, audio, sr)
+        sf.write(tmp_path / "Actor_05" / path.with_suffix(".wav").name, audio, sr)
+    clips = ravdess_corpus.find_clips(tmp_path)
+    assert [c.speaker for c in clips] == [5, 5] and {c.corpus for c in clips} == {"ravdess"}
+
+
+def test_added_corpora_are_named_on_the_command_line(tmp_path):
+    cfg = TrainConfig(data="r", nemo="n", corpora=f"ased={tmp_path}, emovo=/e")
+    assert cfg.corpus_folders() == {"ravdess": "r", "nemo": "n", "ased": str(tmp_path), "emovo": "/e"}
+    check_flags(cfg)
+    for bad in ("ased", "klingon=/k", "ravdess=/r", "ased="):
+        with pytest.raises(ValueError, match="--corpora takes NAME=FOLDER"):
+            check_flags(TrainConfig(corpora=bad))
