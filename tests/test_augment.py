@@ -89,21 +89,28 @@ def test_training_codecs_keep_the_length_and_band_limit_as_their_rate_says(codec
     assert best > 0.5
 
 
-def test_training_rooms_are_never_the_benchmarks():
-    bank = augment.training_rooms(4)
-    assert len(bank) == 4
-    for rir, direct in bank:
+@pytest.fixture(scope="module")
+def rooms():
+    """The first rooms of the training bank, built once for this module (each takes pyroomacoustics ~0.5 s)."""
+    return augment.training_rooms(4)
+
+
+def test_training_rooms_are_never_the_benchmarks(rooms):
+    assert len(rooms) == 4
+    for rir, direct in rooms:
         assert np.all(np.isfinite(rir)) and 0 <= direct < len(rir)
-    again = augment.training_rooms(4)
-    np.testing.assert_array_equal(bank[0][0], again[0][0])  # a fixed bank: runs reproduce
+    again = augment.training_rooms(2)  # the bank's start, drawn again from its own seed
+    for (rir, direct), (rir2, direct2) in zip(rooms, again):
+        np.testing.assert_array_equal(rir, rir2)  # a fixed bank: runs reproduce
+        assert direct == direct2
     assert augment.AUGMENT_SEED != __import__("train.channels").channels.BENCHMARK_SEED
     assert len(BENCHMARK_ROOMS) == 2  # the rooms training_rooms() skips
 
 
-def test_channel_simulator_is_deterministic_and_keeps_the_format(speech):
+def test_channel_simulator_is_deterministic_and_keeps_the_format(speech, rooms):
     from train.channels import prepare_babble_talkers
 
-    rooms, babble = augment.training_rooms(3), prepare_babble_talkers([speech])
+    rooms, babble = rooms[:3], prepare_babble_talkers([speech])
     crop = speech[:48000].copy()
 
     def run(seed, p=1.0):
