@@ -130,3 +130,65 @@ def test_added_corpora_are_named_on_the_command_line(tmp_path):
     for bad in ("ased", "klingon=/k", "ravdess=/r", "ased="):
         with pytest.raises(ValueError, match="--corpora takes NAME=FOLDER"):
             check_flags(TrainConfig(corpora=bad))
+
+
+def test_each_added_corpus_keeps_its_share_of_an_epoch():
+    """--nemo-share and --corpus-shares: every main-corpus clip each epoch, each shared corpus
+    a fresh draw of its share; one shared corpus draws exactly as --nemo-share always did."""
+    from train.batches import EpochSampler
+
+    corpus = np.array([0] * 60 + [1] * 100 + [2] * 100 + [3] * 7)  # main, nEMO-like, ASED-like, a small unshared one
+    sampler = EpochSampler(len(corpus), 16, np.random.default_rng(0), corpus, shares={1: 0.25, 2: 0.125})
+    kept = 60 + 7
+    n1, n2 = round(0.25 / 0.625 * kept), round(0.125 / 0.625 * kept)
+    assert sampler.epoch_size() == (kept, n1 + n2) and len(sampler) == -(-(kept + n1 + n2) // 16)
+    draws = []
+    for _ in range(3):
+        epoch = np.concatenate(list(sampler))
+        assert len(epoch) == len(set(epoch)) == kept + n1 + n2
+        assert set(np.flatnonzero(corpus == 0)) | set(np.flatnonzero(corpus == 3)) <= set(epoch)
+        assert (corpus[epoch] == 1).sum() == n1 and (corpus[epoch] == 2).sum() == n2
+        draws.append(frozenset(epoch[corpus[epoch] == 1]))
+    assert len(set(draws)) > 1  # drawn afresh each epoch
+    one = [np.concatenate(list(EpochSampler(160, 16, np.random.default_rng(3), corpus[:160], second_share=0.4)))]
+    same = [np.concatenate(list(EpochSampler(160, 16, np.random.default_rng(3), corpus[:160], shares={1: 0.4})))]
+    np.testing.assert_array_equal(one[0], same[0])
+    with pytest.raises(ValueError, match="add up to below 1"):
+        EpochSampler(len(corpus), 16, np.random.default_rng(0), corpus, shares={1: 0.6, 2: 0.5})
+
+
+def test_corpus_shares_are_checked_against_the_corpora_trained_on(tmp_path):
+    ok = TrainConfig(corpora=f"ased={tmp_path}", corpus_shares="ased=0.2", nemo="n", nemo_share=0.3)
+    check_flags(ok)
+    assert ok.shares() == {"nemo": 0.3, "ased": 0.2}
+    for bad, message in ((dict(corpus_shares="emovo=0.2"), "does not train on"),
+                         (dict(corpora=f"ased={tmp_path}", corpus_shares="ased=half"), "NAME=SHARE"),
+                         (dict(corpora=f"ased={tmp_path}", corpus_shares="ased=0.7", nemo="n", nemo_share=0.4), "below 1"),
+                         (dict(select_on="nemo"), "--select-on")):
+        with pytest.raises(ValueError, match=message):
+            check_flags(TrainConfig(**bad))
+
+
+def test_selecting_on_the_main_corpus_leaves_the_others_unheard(speech):
+    """--select-on main: the epoch is picked by RAVDESS's validation UAR alone, so another
+    corpus's validation speakers are scored but choose nothing (the voices score's held-out)."""
+    import torch
+
+    from emotion.model import M5, M5Config
+    from train.crossval import voices_of
+    from train.data import ClipSet
+    from train.fit import validate
+
+    torch.manual_seed(0)
+    model = M5(M5Config(n_channel=8)).eval()
+    clips = ClipSet([speech[i * 4000 : i * 4000 + 16000] for i in range(8)], [0, 1, 2, 3, 4, 5, 0, 2],
+                    ["ravdess"] * 4 + ["nemo"] * 4)
+    both = validate(model, clips, 16000, 8000, "cpu")
+    main = validate(model, clips, 16000, 8000, "cpu", select_on="main")
+    assert main["val_uar_nemo"] == both["val_uar_nemo"]  # still measured
+    assert main["val_score"] == main["val_uar"]
+    assert both["val_score"] == pytest.approx((both["val_uar"] + both["val_uar_nemo"]) / 2)
+
+    fold = {"uar": 0.5, "nemo_val": {"uar": 0.3}, "nemo_test": {"uar": 0.9}}
+    assert voices_of(fold, {"select_on": "main"}) == {"per_corpus": {"ravdess": 0.5, "nemo": 0.3}, "score": pytest.approx(0.4)}
+    assert voices_of(fold, {"select_on": "all"}) == {}  # validation speakers that chose the epoch are not held out

@@ -40,7 +40,6 @@ from . import augment
 from .augment import ChannelSimulator, variants_description
 from .channels import prepare_babble_talkers
 from .config import TrainConfig, speeds_of
-from .corpora import CORPORA
 from .data import ClipSet
 
 
@@ -48,34 +47,46 @@ class EpochSampler:
     """The clip indices of each batch of an epoch.
 
     Each epoch shuffles the clips. Corpus balance: with `corpus` (0 = the main
-    corpus, 1 = an added one, per clip) and 0 < second_share < 1, every epoch
-    takes all main-corpus clips and a fresh random draw of added-corpus clips
-    making up `second_share` of the epoch, so adding a corpus never dilutes the
-    main one however few of its speakers train. 0: every clip once.
+    corpus, k >= 1 = the k-th added one, per clip) and `shares` {k: share}, every
+    epoch takes all clips of the main corpus (and of any added corpus without a
+    share) and a fresh random draw of each shared corpus's clips making up its
+    share of the epoch, so adding corpora never dilutes the main one however
+    few of its speakers train. No shares: every clip once. (`second_share` is
+    the one-added-corpus form, {1: share}.)
     """
 
     def __init__(self, n: int, batch_size: int, rng: np.random.Generator, corpus: np.ndarray | None = None,
-                 second_share: float = 0.0):
-        if not 0.0 <= second_share < 1.0:
-            raise ValueError(f"The added corpus's share of an epoch is at least 0 and below 1; got {second_share}.")
-        if second_share and corpus is None:
+                 second_share: float = 0.0, shares: dict[int, float] | None = None):
+        shares = dict(shares or ({1: second_share} if second_share else {}))
+        if not all(0.0 <= v < 1.0 for v in shares.values()) or sum(shares.values()) >= 1.0:
+            raise ValueError(f"The added corpora's shares of an epoch are at least 0 and add up to below 1; got "
+                             f"{second_share if second_share else sorted(shares.values())}.")
+        if shares and corpus is None:
             raise ValueError("A share for an added corpus needs each clip's corpus.")
         self.n, self.batch_size, self.rng = n, batch_size, rng
-        self.corpus, self.second_share = (np.asarray(corpus) if corpus is not None else None), second_share
+        self.corpus = np.asarray(corpus) if corpus is not None else None
+        self.shares = {k: v for k, v in sorted(shares.items()) if v}
 
     def epoch_size(self) -> tuple[int, int]:
-        """(main-corpus clips, added-corpus clips) in one epoch."""
-        if not self.second_share:
+        """(clips every epoch takes, clips drawn afresh) in one epoch."""
+        if not self.shares:
             return self.n, 0
-        main, added = int(np.sum(self.corpus == 0)), int(np.sum(self.corpus != 0))
-        return main, min(added, int(round(self.second_share / (1 - self.second_share) * main)))
+        return len(self._kept()), sum(self._draw_sizes().values())
+
+    def _kept(self) -> np.ndarray:
+        return np.flatnonzero(~np.isin(self.corpus, list(self.shares)))
+
+    def _draw_sizes(self) -> dict[int, int]:
+        """{k: how many clips of corpus k an epoch draws}: its share of the epoch, at most all of them."""
+        kept, total = len(self._kept()), sum(self.shares.values())
+        return {k: min(int(np.sum(self.corpus == k)), int(round(share / (1 - total) * kept))) for k, share in self.shares.items()}
 
     def _order(self) -> np.ndarray:
-        if not self.second_share:  # no extra random draw: runs without it are reproduced exactly
+        if not self.shares:  # no extra random draw: runs without it are reproduced exactly
             return self.rng.permutation(self.n)
-        _, n_added = self.epoch_size()
-        added = self.rng.choice(np.flatnonzero(self.corpus != 0), size=n_added, replace=False)
-        return self.rng.permutation(np.concatenate([np.flatnonzero(self.corpus == 0), added]))
+        drawn = [self.rng.choice(np.flatnonzero(self.corpus == k), size=n, replace=False)
+                 for k, n in self._draw_sizes().items()]
+        return self.rng.permutation(np.concatenate([self._kept(), *drawn]))
 
     def __iter__(self) -> Iterator[np.ndarray]:
         order = self._order()
@@ -292,6 +303,7 @@ class TrainBatches:
         channel=None,
         corpus: np.ndarray | None = None,
         second_share: float = 0.0,
+        shares: dict[int, float] | None = None,
     ):
         if mic_tilt and not mic_filter:
             raise ValueError("A spectral tilt is part of the microphone filter: give mic_filter a share of batches too.")
@@ -302,7 +314,7 @@ class TrainBatches:
         rng = generator
         self.audio, self.labels, self.class_masks = audio, np.asarray(labels), class_masks
         self.crop, self.sample_rate, self.rng = crop, sample_rate, rng
-        self.sampler = EpochSampler(len(audio), batch_size, rng, corpus, second_share)
+        self.sampler = EpochSampler(len(audio), batch_size, rng, corpus, second_share, shares)
         self.versions = ClipVersions(variants, variant_prob, variants_about, rng) if variants is not None else None
         self.speed = SpeedPerturbation(speeds, speed_per_clip, crop, sample_rate, rng) if len(speeds) > 1 else None
         self.batch_transforms = [MicrophoneFilter(mic_filter, mic_tilt, mic_per_clip, sample_rate, rng)] if mic_filter else []
@@ -358,19 +370,19 @@ def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], 
                   corpora: list[str] | None = None) -> TrainBatches:
     """The augmented training batches a config asks for; `simulation`: what train.augment
     made for the run ({"variants": per-clip versions, "channel": (rooms, babble, p)});
-    `corpora`: each clip's corpus, which a corpus share needs (clips of the main corpus,
-    train.corpora's first, against the rest)."""
+    `corpora`: each clip's corpus, which corpus shares need (the main corpus is 0, the
+    added ones 1, 2, ... in the order the config names them)."""
     simulation = simulation or {}
     about = variants_description(cfg.voices, cfg.codecs) if cfg.voices or cfg.codecs else ""
-    main = next(iter(CORPORA))
-    corpus = np.array([c != main for c in corpora], dtype=int) if corpora is not None and cfg.nemo_share else None
+    order = {name: k for k, name in enumerate(cfg.corpus_folders())}
+    shares = {order[name]: share for name, share in cfg.shares().items()}
+    corpus = np.array([order[c] for c in corpora], dtype=int) if corpora is not None and shares else None
     return TrainBatches(audio, labels, crop=int(cfg.crop_seconds * cfg.sample_rate), batch_size=cfg.batch_size,
                         generator=generator, noise_prob=cfg.noise_prob, speeds=speeds_of(cfg.speed_perturb),
                         sample_rate=cfg.sample_rate, mic_filter=cfg.mic_filter, mic_tilt=cfg.mic_tilt,
                         mic_per_clip=cfg.mic_per_clip, speed_per_clip=cfg.speed_per_clip, class_masks=class_masks,
                         variants=simulation.get("variants"), variant_prob=cfg.variant_prob, variants_about=about,
-                        channel=simulation.get("channel"), corpus=corpus,
-                        second_share=cfg.nemo_share if corpus is not None else 0.0)
+                        channel=simulation.get("channel"), corpus=corpus, shares=shares if corpus is not None else None)
 
 
 def simulated_speakers_and_channels(cfg: TrainConfig, train: ClipSet) -> dict:

@@ -69,6 +69,8 @@ class TrainConfig:
     variant_prob: float = 0.5  # share of crops taken from a clip's voice or codec version, when there are any
     channel_sim: float = 0.0  # share of crops through simulated rooms, lines, noises and levels; 0 disables
     corpora: str = ""  # more corpora to train on, NAME=FOLDER,... (train.corpora: ased, emovo); their declared test and validation speakers
+    select_on: str = "all"  # validation UARs that pick the epoch: 'all' corpora's mean, or 'main' (RAVDESS alone: the others' validation speakers stay unheard, for development folds)
+    corpus_shares: str = ""  # shares of each epoch for --corpora's corpora, NAME=SHARE,... (as --nemo-share); others: every clip once
 
     def corpus_folders(self) -> dict[str, str]:
         """{corpus NAME (train.corpora): folder} of the corpora this run trains on, the main one first."""
@@ -78,6 +80,14 @@ class TrainConfig:
             if item.strip():
                 folders[name.strip()] = folder.strip()
         return folders
+
+    def shares(self) -> dict[str, float]:
+        """{added corpus: its share of an epoch} for the corpora given one (--nemo-share, --corpus-shares)."""
+        out = {"nemo": self.nemo_share} if self.nemo_share else {}
+        for item in filter(str.strip, self.corpus_shares.split(",")):
+            name, _, share = item.partition("=")
+            out[name.strip()] = float(share)
+        return out
 
     def val_speakers(self, corpus: str) -> list[str]:
         """The validation speakers the flags give an added corpus ([]: its module's default)."""
@@ -92,6 +102,14 @@ def check_flags(cfg: TrainConfig) -> None:
         if not sep or not folder.strip() or name.strip() not in KNOWN_CORPORA or name.strip() in ("ravdess", "nemo"):
             raise ValueError(f"--corpora takes NAME=FOLDER items, NAME one of {', '.join(c for c in KNOWN_CORPORA if c not in ('ravdess', 'nemo'))} "
                              f"(RAVDESS is --data, nEMO --nemo); got '{item}'.")
+    try:
+        shares = cfg.shares()
+    except ValueError:
+        raise ValueError(f"--corpus-shares takes NAME=SHARE items (e.g. ased=0.2); got '{cfg.corpus_shares}'.") from None
+    if unknown := set(shares) - set(cfg.corpus_folders()) - {"nemo"}:
+        raise ValueError(f"--corpus-shares names {', '.join(sorted(unknown))}, which --corpora does not train on.")
+    if any(not 0 <= v < 1 for v in shares.values()) or sum(shares.values()) >= 1:
+        raise ValueError(f"Corpus shares are each at least 0 and add up to below 1; got {shares}.")
     if cfg.nemo_share and not cfg.nemo:
         raise ValueError("--nemo-share balances RAVDESS against nEMO: give --nemo too.")
     if not 0 <= cfg.nemo_share < 1:
@@ -102,6 +120,8 @@ def check_flags(cfg: TrainConfig) -> None:
         raise ValueError("--speed-per-clip draws the speed perturbation per crop: give --speed-perturb a range too.")
     if cfg.mic_tilt and not cfg.mic_filter:
         raise ValueError("--mic-tilt tilts the batches the microphone filter colours: give --mic-filter a share too.")
+    if cfg.select_on not in ("all", "main"):
+        raise ValueError(f"--select-on is 'all' or 'main', not '{cfg.select_on}'.")
     if cfg.nemo_loss not in ("masked", "all"):
         raise ValueError(f"--nemo-loss is 'masked' or 'all', not '{cfg.nemo_loss}'.")
 

@@ -42,6 +42,7 @@ from emotion.labels import EMOTIONS, format_actors, parse_actors
 
 from .cli import train_and_report
 from .config import DEFAULTS, PER_FOLD_FIELDS, add_config_flags, config_from, recipe
+from .corpora import CORPORA, MAIN
 from .generalisation import main as benchmark
 from .metrics import classification_metrics, format_report
 
@@ -89,6 +90,8 @@ def summarise(per_fold: list[dict]) -> dict:
         "uar_mean": float(uar.mean()), "uar_sd": float(uar.std(ddof=1)) if len(uar) > 1 else 0.0,
         "ece_mean": float(np.nanmean(ece)),
         "pooled": pooled,
+        **({"voices_mean": float(np.mean([m["voices"]["score"] for m in per_fold if "voices" in m]))}
+           if any("voices" in m for m in per_fold) else {}),
     }
 
 
@@ -120,10 +123,15 @@ def finished_folds(out: Path, layout: str = "blocks") -> list[dict]:
                              f"'{layout}' layout ({test}); use a new --out for another layout")
         record = json.loads((run_dir / "metrics.json").read_text())
         fold = {**record["test"], "fold": k, "test_actors": test, "val_actors": val}
-        if "nemo_test" in record:  # a recipe with nEMO: its unseen speakers, reported per fold
-            n = record["nemo_test"]
-            fold["nemo_test"] = {"accuracy": n["accuracy"], "uar": n["uar"], "n": n["n"], "speakers": n["speakers"],
-                                 "neutral_recall": n["per_class"]["neutral"]}
+        for corpus in CORPORA:  # a recipe with other corpora: their held-out speakers, reported per fold
+            for part in ("test", "val"):
+                if f"{corpus}_{part}" in record:
+                    n = record[f"{corpus}_{part}"]
+                    fold[f"{corpus}_{part}"] = {"accuracy": n["accuracy"], "uar": n["uar"], "n": n["n"],
+                                                "speakers": n["speakers"], "neutral_recall": n["per_class"].get("neutral")}
+        voices = voices_of(fold, config)
+        if voices:
+            fold["voices"] = voices
         channels = out / f"fold_{k}" / CHANNELS_FILE
         if channels.exists():  # the fold's held-out actors through benchmark channels (--channels)
             bench = json.loads(channels.read_text())
@@ -131,6 +139,17 @@ def finished_folds(out: Path, layout: str = "blocks") -> list[dict]:
             fold["channels_command"] = bench["command"]
         per_fold.append(fold)
     return per_fold
+
+
+def voices_of(fold: dict, config: dict) -> dict:
+    """A development fold's held-out UAR in every corpus its recipe trains on: RAVDESS's
+    held-out actors, and each other corpus's validation speakers where the epoch was
+    picked by RAVDESS alone (--select-on main: they chose nothing, so they are as unheard
+    as test speakers). {} where that is not so. Test speakers never enter it."""
+    if config.get("select_on", "all") != "main":
+        return {}
+    per_corpus = {MAIN: fold["uar"], **{c: fold[f"{c}_val"]["uar"] for c in CORPORA if f"{c}_val" in fold}}
+    return {"per_corpus": per_corpus, "score": float(np.mean(list(per_corpus.values())))}
 
 
 CHANNELS_FILE = "channels.json"  # python -m train.generalisation's JSON for a fold's held-out actors
@@ -155,6 +174,18 @@ def markdown(summary: dict, command: str) -> str:
         lines.append(f"| {m['fold']} | {m['test_actors']} | {m['val_actors']} | {m['accuracy']:.1%} | {m['uar']:.1%} | {m.get('ece', float('nan')):.1%} |")
     lines.append(f"| **mean ± sd** | | | **{summary['accuracy_mean']:.1%} ± {summary['accuracy_sd']:.1%}** | "
                  f"{summary['uar_mean']:.1%} ± {summary['uar_sd']:.1%} | {summary['ece_mean']:.1%} |")
+    voiced = [m for m in summary["folds"] if "voices" in m]
+    if voiced:  # the voices score: held-out UAR in every corpus, each weighing the same
+        names = list(voiced[0]["voices"]["per_corpus"])
+        lines += ["", "Held-out speakers in every corpus (UAR; the voices score is their mean):", "",
+                  "| fold | " + " | ".join(names) + " | voices score |", "| --- |" + " --- |" * (len(names) + 1)]
+        for m in voiced:
+            v = m["voices"]
+            lines.append(f"| {m['fold']} | " + " | ".join(f"{v['per_corpus'].get(n, float('nan')):.1%}" for n in names)
+                         + f" | **{v['score']:.1%}** |")
+        lines.append(f"| **mean** | " + " | ".join(f"{np.mean([m['voices']['per_corpus'].get(n, np.nan) for m in voiced]):.1%}"
+                                                    for n in names)
+                     + f" | **{np.mean([m['voices']['score'] for m in voiced]):.1%}** |")
     scored = [m for m in summary["folds"] if "channels" in m]
     if scored:  # --channels: the same held-out actors through benchmark channels
         names = list(scored[0]["channels"])

@@ -95,13 +95,15 @@ def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothin
 
 
 @torch.no_grad()
-def validate(model, clips: ClipSet, window, hop, device) -> dict:
+def validate(model, clips: ClipSet, window, hop, device, select_on: str = "all") -> dict:
     """Whole-clip metrics with the serving path's window averaging, per corpus.
 
     val_uar is the main corpus's (RAVDESS, 8 classes); another corpus's
     val_uar_NAME is over its own classes (argmax among them, e.g. nEMO's 6), and
     val_score, which picks the epoch, is the mean over the corpora, so no
-    corpus decides alone. With RAVDESS alone val_score is val_uar.
+    corpus decides alone. With RAVDESS alone, or `select_on` "main", val_score is
+    val_uar: the other corpora's validation speakers are then scored but choose
+    nothing, so they stay as unheard as test speakers (the development folds).
     """
     logits = clip_logits(model, clips.audio, window, hop, device)  # (B, C)
     y = torch.as_tensor(clips.labels)
@@ -112,7 +114,8 @@ def validate(model, clips: ClipSet, window, hop, device) -> dict:
         m = corpus_metrics(logits[idx], [clips.labels[i] for i in idx], classes_of(corpus))
         suffix = "" if corpus == MAIN else f"_{corpus}"
         row[f"val_acc{suffix}"], row[f"val_uar{suffix}"] = m["accuracy"], m["uar"]
-        scores.append(m["uar"])
+        if select_on == "all" or corpus == MAIN:
+            scores.append(m["uar"])
     row["val_score"] = float(np.mean(scores))
     return row
 
@@ -140,7 +143,7 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
         for epoch in bar:
             row = {"member": member, "epoch": epoch, "lr": scheduler.get_last_lr()[0]}
             row.update(train_one_epoch(model, batches, optimizer, scheduler, device, cfg.label_smoothing, cfg.mixup, class_weight))
-            row.update(validate(model, subset["val"], window, hop, device))
+            row.update(validate(model, subset["val"], window, hop, device, cfg.select_on))
             row["elapsed_s"] = round(time.time() - t0, 1)
             log.append(row)
             log_file.write(json.dumps(row) + "\n")
@@ -166,11 +169,14 @@ def describe_training(cfg: TrainConfig) -> dict:
     if cfg.channel_sim:
         placeholders["channel"] = ([], [], cfg.channel_sim)
     augmentation = train_batches(cfg, [], [], generator=np.random.default_rng(0), simulation=placeholders).describe()
-    if cfg.nemo_share:
-        added = names_of([c for c in cfg.corpus_folders() if c != MAIN])
-        augmentation.append({"kind": "corpus_share", "share": cfg.nemo_share,
+    shares = cfg.shares()
+    if shares:
+        added = names_of(list(shares))
+        share = f"{sum(shares.values()):.0%}" if len(shares) == 1 else ", ".join(
+            f"{names_of([c])} {v:.0%}" for c, v in shares.items())
+        augmentation.append({"kind": "corpus_share", "share": cfg.nemo_share if list(shares) == ["nemo"] else shares,
                              "description": f"each epoch every {names_of([MAIN])} training clip and a fresh random draw of "
-                                            f"{added}'s, {added} making up {cfg.nemo_share:.0%} of the epoch"})
+                                            f"{added}'s, {added} making up {share} of the epoch"})
     if cfg.mixup:
         augmentation.append({"kind": "mixup", "alpha": cfg.mixup,
                              "description": f"mixup of standardised crops (Beta({cfg.mixup:g}, {cfg.mixup:g}))"})

@@ -141,8 +141,7 @@ def checkpoint_metadata(cfg: TrainConfig, command: str, split: dict, bests: list
             "config": asdict(cfg),
             "corpora": corpora,
             "split": split,
-            "selected_by": ("best validation UAR" if len(corpora) == 1 else f"best mean of the {names_of(corpora)} validation UARs")
-                           + (" (per member)" if cfg.ensemble > 1 else ""),
+            "selected_by": selected_by(cfg, corpora),
             "best_epoch": [b["epoch"] for b in bests] if cfg.ensemble > 1 else bests[0]["epoch"],
             **describe_training(cfg),
             "train_seconds": round(train_seconds, 1),
@@ -154,6 +153,17 @@ def checkpoint_metadata(cfg: TrainConfig, command: str, split: dict, bests: list
         "corpora": {c: facts_of(c) for c in corpora},
         "license": license_of(corpora),
     }
+
+
+def selected_by(cfg: TrainConfig, corpora: list[str]) -> str:
+    """How each member's epoch was picked, in the card's words."""
+    if len(corpora) == 1:
+        text = "best validation UAR"
+    elif cfg.select_on == "main":
+        text = f"best {names_of([MAIN])} validation UAR (the other corpora's validation speakers choose nothing)"
+    else:
+        text = f"best mean of the {names_of(corpora)} validation UARs"
+    return text + (" (per member)" if cfg.ensemble > 1 else "")
 
 
 def license_of(corpora: list[str]) -> str:
