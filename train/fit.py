@@ -137,13 +137,16 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
     if cfg.class_weight:  # n / (classes * count): 1 for a class of average size
         counts = np.bincount(subset["train"].labels, minlength=len(EMOTIONS))
         class_weight = torch.tensor(len(subset["train"].labels) / (len(EMOTIONS) * counts), dtype=torch.float32, device=device)
+    # With --select-on main the other corpora's validation speakers choose nothing: they are
+    # heard once, at the end (train.run.split_metrics), not every epoch.
+    choosing = subset["val"].of(MAIN) if cfg.select_on == "main" else subset["val"]
     log, best, best_state = [], None, None
     desc = "epochs" if cfg.ensemble == 1 else f"member {member + 1}/{cfg.ensemble}"
     with tqdm(range(1, cfg.epochs + 1), desc=desc, unit="epoch", disable=None) as bar:
         for epoch in bar:
             row = {"member": member, "epoch": epoch, "lr": scheduler.get_last_lr()[0]}
             row.update(train_one_epoch(model, batches, optimizer, scheduler, device, cfg.label_smoothing, cfg.mixup, class_weight))
-            row.update(validate(model, subset["val"], window, hop, device, cfg.select_on))
+            row.update(validate(model, choosing, window, hop, device, cfg.select_on))
             row["elapsed_s"] = round(time.time() - t0, 1)
             log.append(row)
             log_file.write(json.dumps(row) + "\n")
