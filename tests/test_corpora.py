@@ -192,3 +192,24 @@ def test_selecting_on_the_main_corpus_leaves_the_others_unheard(speech):
     fold = {"uar": 0.5, "nemo_val": {"uar": 0.3}, "nemo_test": {"uar": 0.9}}
     assert voices_of(fold, {"select_on": "main"}) == {"per_corpus": {"ravdess": 0.5, "nemo": 0.3}, "score": pytest.approx(0.4)}
     assert voices_of(fold, {"select_on": "all"}) == {}  # validation speakers that chose the epoch are not held out
+
+
+@pytest.mark.slow  # the benchmark's command on real clips
+def test_the_benchmark_scores_each_added_corpus_test_speakers(ravdess, nemo, tmp_path, speech):
+    """--corpora: every corpus given gets NAME_test, its declared test speakers only, on the
+    clips it scores, over its own classes."""
+    import json
+
+    from train.generalisation import main as benchmark
+
+    write_ased(tmp_path / "ased", speech)
+    out = tmp_path / "bench.json"
+    benchmark(["--weights", "weights", "--data", str(ravdess), "--nemo", str(nemo), "--corpora", f"ased={tmp_path / 'ased'}",
+               "--channels", "telephone_g711", "--limit", "8", "--cache", str(tmp_path / "cache"), "--json", str(out)])
+    result = json.loads(out.read_text())
+    ased_test = result["corpora_detail"]["ased_test"]
+    # the synthetic layout's test speakers' common-sentence clips: 01-01 (3), 01-13 (1), 02-02 (2), 02-50 (1; not
+    # its sentence-03 clip); 01-29 and 02-41 are no test speakers
+    assert ased_test["n"] == 7 and ased_test["speakers"] == ["01-01", "01-13", "02-02", "02-50"]
+    assert ased_test["classes"] == ["neutral", "happy", "sad", "angry", "fearful"] and ased_test["chance"] == 0.2
+    assert set(result["corpora"]) == {"nemo_test", "nemo_all", "ased_test"}

@@ -1,6 +1,7 @@
 """The generalisation benchmark: how one set of weights does beyond clean RAVDESS.
 
     python -m train.generalisation --weights weights --data ../shared/ravdess --nemo ../shared/nemo [--json OUT.json]
+    python -m train.generalisation ... --corpora ased=../data/ased,emovo=../data/EMOVO   # + their test speakers
 
 Three parts, each with accuracy, unweighted average recall (UAR) and the
 recall of every class (neutral first):
@@ -12,13 +13,15 @@ recall of every class (neutral first):
   recording, clipping), every random choice fixed by its BENCHMARK_SEED;
 - corpora: nEMO (Polish, 6 of our 8 emotions). `nemo_test` is its two test
   speakers (train.corpora.nemo.TEST_SPEAKERS), never trained on; `nemo_all` is
-  all nine, a fair baseline only for a model that saw no nEMO.
+  all nine, a fair baseline only for a model that saw no nEMO. With --corpora,
+  each corpus given adds `NAME_test`: its declared test speakers (train.corpora),
+  on the clips it scores (ASED: the sentences spoken in every emotion).
 
-Scoring an 8-class model on a 6-class corpus: the primary figure takes the
-most probable of the corpus's own 6 classes (chance 1/6), since a listener
-told "it is one of these six" would do the same; the unrestricted 8-way
-accuracy (calm and disgust count as errors) is recorded beside it, with how
-often calm or disgust was the answer.
+Scoring an 8-class model on a corpus with fewer classes (nEMO 6, ASED 5,
+EMOVO 7): the primary figure takes the most probable of the corpus's own
+classes (chance 1/n), since a listener told "it is one of these" would do the
+same; the unrestricted 8-way accuracy (the missing classes count as errors)
+is recorded beside it, with how often one of them was the answer.
 
 Every clip goes through the recognizer's public path, `EmotionRecognizer.logits`
 on the front end's output, as the app does. A channel's outputs are computed
@@ -46,7 +49,8 @@ from emotion.labels import EMOTIONS, format_actors, parse_actors
 
 from .channels import (BENCHMARK_SEED, CHANNELS_VERSION, SNR_DEFINITION, Channel, benchmark_channels, channel_rng,
                        prepare_babble_talkers)
-from .corpora import nemo, ravdess
+from .config import TrainConfig, check_flags
+from .corpora import CORPORA, classes_of, nemo, ravdess, scored
 from .data import audio_digest, cached_clips, decode_clips
 from .metrics import corpus_metrics, evaluate, unseen_note
 from .reports.card import write_model_card
@@ -95,7 +99,7 @@ def render_table(result: dict) -> str:
     for name, m in result["channels_detail"].items():
         lines.append(f"| {name} | {m['n']} | {m['accuracy']:.1%} | {100 * (m['accuracy'] - clean['accuracy']):+.1f} | "
                      f"{m['uar']:.1%} | " + " | ".join(_recalls(m)) + " |")
-    lines += ["", "| corpus | speakers | n | accuracy (chance) | UAR | 8-way accuracy | answered calm/disgust | "
+    lines += ["", "| corpus | speakers | n | accuracy (chance) | UAR | 8-way accuracy | answered outside its classes | "
               + " | ".join(EMOTIONS) + " |", "|" + " --- |" * (7 + len(EMOTIONS))]
     for name, m in result["corpora_detail"].items():
         lines.append(f"| {name} | {', '.join(m['speakers'])} | {m['n']} | **{m['accuracy']:.1%}** ({m['chance']:.1%}) | {m['uar']:.1%} | "
@@ -108,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", default="weights", help="weights folder (model.safetensors + config.json)")
     parser.add_argument("--data", required=True, help="RAVDESS folder (.wav or .flac, any nesting)")
     parser.add_argument("--nemo", required=True, help="nEMO folder: this project's third (MANIFEST.tsv) or a full download (data.tsv + samples/)")
+    parser.add_argument("--corpora", default="",
+                        help="more corpora, NAME=FOLDER,... (train.corpora: ased, emovo): their declared test speakers "
+                             "are scored too, as NAME_test (on the clips the corpus scores, over its own classes)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--actors", default="21-24", help="RAVDESS actors (default: the test actors 21-24)")
     parser.add_argument("--channels", default="", help="comma-separated channel names (default: all)")
@@ -120,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.record and (args.limit or args.channels or args.actors != "21-24"):
         parser.error("--record takes the full benchmark: no --limit, --channels or --actors")
+    try:
+        check_flags(TrainConfig(corpora=args.corpora))
+    except ValueError as e:
+        parser.error(str(e))
+    added = {k: v for k, v in TrainConfig(corpora=args.corpora).corpus_folders().items() if k not in ("ravdess", "nemo")}
     if args.threads:
         torch.set_num_threads(args.threads)
     started = time.perf_counter()
@@ -187,6 +199,15 @@ def main(argv: list[str] | None = None) -> int:
         m["speakers"] = sorted({c.speaker for c in part})
         result["corpora"][name], result["corpora_detail"][name] = m["accuracy"], m
         print(f"{name}: accuracy {m['accuracy']:.1%} (6 classes)  8-way {m['accuracy_8way']:.1%}", flush=True)
+
+    for name, folder in added.items():  # every other corpus given: its declared test speakers
+        corpus = CORPORA[name]
+        part = limit_evenly(scored(name, corpus.find_clips(folder, tuple(corpus.TEST_SPEAKERS))), args.limit)
+        m = corpus_metrics(recognizer.logits(decode_clips(part, sr, cache, corpus=f"{name}-test")), [c.label for c in part],
+                           classes_of(name))
+        m["speakers"] = sorted({c.speaker for c in part})
+        result["corpora"][f"{name}_test"], result["corpora_detail"][f"{name}_test"] = m["accuracy"], m
+        print(f"{name}_test: accuracy {m['accuracy']:.1%} ({len(classes_of(name))} classes)  UAR {m['uar']:.1%}", flush=True)
 
     result["seconds"] = round(time.perf_counter() - started, 1)
     print()
