@@ -45,18 +45,28 @@ def what_it_is(config: dict) -> str:
     return f"an ensemble of {n} M5s ({seeds}logits averaged)"
 
 
+def added_corpora(config: dict) -> list[tuple[str, dict]]:
+    """(key, facts) of every corpus beside RAVDESS that the weights were trained or tested on,
+    in training order; facts as recorded ({"name": key} for weights from before that record)."""
+    recorded = config.get("corpora") or {}
+    metrics = config.get("metrics", {})
+    keys = [c for c in config.get("training", {}).get("corpora", []) if c != "ravdess"]
+    keys += [k[: -len("_test")] for k in metrics if k.endswith("_test") and k[: -len("_test")] not in keys]
+    return [(k, {"name": k, **recorded.get(k, {})}) for k in keys]
+
+
 def split_sentence(config: dict) -> str:
     """Which speakers trained, chose and tested the model, as they are (gaps included)."""
     split = config["training"]["split"]
-    nemo = split.get("nemo")
+    others = [(key, facts, split[key]) for key, facts in added_corpora(config) if key in split]
     text = (
-        f"{'RAVDESS ' if nemo else ''}actors {format_actors(split['train'])} train, {format_actors(split['val'])} validation "
+        f"{'RAVDESS ' if others else ''}actors {format_actors(split['train'])} train, {format_actors(split['val'])} validation "
         f"(epoch selection by {config['training'].get('selected_by', 'validation')}, calibration), "
         f"{format_actors(split['test'])} test, evaluated once"
     )
-    if nemo:
-        text += (f"; nEMO speakers {', '.join(nemo['train'])} train, {', '.join(nemo['val'])} validation, "
-                 f"{', '.join(nemo['test'])} test")
+    for _, facts, part in others:
+        text += (f"; {facts['name']} speakers {', '.join(part['train'])} train, {', '.join(part['val'])} validation, "
+                 f"{', '.join(part['test'])} test")
     return text
 
 
@@ -111,16 +121,41 @@ def score_sentence(config: dict) -> str:
     )
 
 
-def nemo_sentence(config: dict) -> str:
-    """The nEMO test speakers' result, where the weights have one ('' otherwise)."""
-    m = config.get("metrics", {}).get("nemo_test")
-    if not m:
-        return ""
-    return (
-        f"On the **{m['n']} nEMO clips of speakers {', '.join(m['speakers'])}** (Polish, never heard in training), "
-        f"over nEMO's six emotions: accuracy **{m['accuracy']:.1%}**, UAR {m['uar']:.1%} (chance {m['chance']:.1%}); "
-        f"neutral recall {m['per_class'].get('neutral', float('nan')):.0%}."
-    )
+NUMBERS = {5: "five", 6: "six", 7: "seven"}
+NUMBERS_ES = {5: "cinco", 6: "seis", 7: "siete"}
+
+
+def corpora_sentence(config: dict) -> str:
+    """Each other corpus's test speakers' result, where the weights have one ('' otherwise)."""
+    metrics = config.get("metrics", {})
+    out = []
+    for key, facts in added_corpora(config):
+        m = metrics.get(f"{key}_test")
+        if not m:
+            continue
+        name, k = facts["name"], len(m.get("classes") or facts.get("emotions") or ())
+        language = f"{facts['language']}, " if facts.get("language") else ""
+        out.append(
+            f"On the **{m['n']} {name} clips of speakers {', '.join(m['speakers'])}** ({language}never heard in training), "
+            f"over {name}'s {NUMBERS.get(k, k)} emotions: accuracy **{m['accuracy']:.1%}**, UAR {m['uar']:.1%} "
+            f"(chance {m['chance']:.1%}); neutral recall {m['per_class'].get('neutral', float('nan')):.0%}."
+        )
+    return " ".join(out)
+
+
+def corpora_sentence_es(config: dict) -> str:
+    """corpora_sentence, in Spanish and in fewer words (with a leading space; '' when none)."""
+    metrics = config.get("metrics", {})
+    out = ""
+    for key, facts in added_corpora(config):
+        m = metrics.get(f"{key}_test")
+        if not m:
+            continue
+        k = len(m.get("classes") or facts.get("emotions") or ())
+        language = f" en {facts['language_es']}" if facts.get("language_es") else ""
+        out += (f" En {m['n']} clips{language} de los hablantes de {facts['name']} {', '.join(m['speakers'])}, nunca oídos: "
+                f"exactitud **{_pct(m['accuracy'])}** sobre {NUMBERS_ES.get(k, k)} emociones (azar {_pct(m['chance'])}).")
+    return out
 
 
 def generalisation_table(config: dict) -> str:
@@ -170,7 +205,7 @@ averaged; these weights are {what_it_is(config)}.
 
 **Training data.** {data} Split by speaker: {split_sentence(config)}.{simulated_sentence(config)}
 
-**How good is it?** {score_sentence(config)} {nemo_sentence(config)}{recall}
+**How good is it?** {score_sentence(config)} {corpora_sentence(config)}{recall}
 
 {("**Other voices and channels** (the same test actors through simulated browsers, telephones, laptops, rooms and "
    "noise, and a corpus in another language):" + chr(10) + chr(10) + generalisation_table(config) + chr(10) + chr(10)) if config.get("generalisation") else ""}**Limits.** {limits(config)} For demonstration and research only: the training data and these
@@ -219,12 +254,6 @@ def about_es(config: dict) -> str:
         "\n\nRecall por emoción: " + ", ".join(f"{EMOTIONS_ES[e]} {_pct(r, 0)}" for e, r in test["per_class"].items()) + "."
         if test and test.get("per_class") else ""
     )
-    nemo = config.get("metrics", {}).get("nemo_test")
-    nemo_text = (
-        f" En {nemo['n']} clips en polaco de los hablantes de nEMO {', '.join(nemo['speakers'])}, nunca oídos: "
-        f"exactitud **{_pct(nemo['accuracy'])}** sobre seis emociones (azar {_pct(nemo['chance'])})."
-        if nemo else ""
-    )
     g = config.get("generalisation")
     other = ""
     if g:
@@ -245,7 +274,7 @@ con ventanas de {pre['window_seconds']:g} s cuyas predicciones se promedian; est
 **Datos de entrenamiento.** {data} Separados por hablante: actores {format_actors(split['train'])} para entrenar,
 {format_actors(split['val'])} para validar, {format_actors(split['test'])} para la prueba, evaluada una sola vez.{simulated_sentence_es(config)}
 
-**¿Qué tan bueno es?** {score}{nemo_text}{recall}{other}
+**¿Qué tan bueno es?** {score}{corpora_sentence_es(config)}{recall}{other}
 
 **Límites.** Entrenado con habla actuada{' en ' + languages if languages else ''}, grabada con micrófonos de estudio. Espere menos acierto
 con habla espontánea, **otros idiomas y acentos**, niños, y **micrófonos de portátil o de teléfono** en salas reales.

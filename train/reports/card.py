@@ -20,14 +20,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from emotion.card import (CHANCE, corpora, generalisation_table, limits, nemo_sentence, split_sentence, test_actors_text,
-                          what_it_is)
+from emotion.card import (CHANCE, added_corpora, corpora, corpora_sentence, generalisation_table, limits, split_sentence,
+                          test_actors_text, what_it_is)
 from emotion.checkpoint import read_config, update_config
 from emotion.hub import HUB_REPO, SOURCE_REPOSITORY
 from emotion.labels import format_actors, parse_actors
 
 from ..config import TrainConfig, recipe_differences
-from ..corpora import facts_of
+from ..corpora import CORPORA, facts_of
 from ..fit import describe_training
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -53,11 +53,14 @@ PUBLISHED = [
 
 
 def with_corpus_facts(config: dict) -> dict:
-    """`config`, with the facts of its corpora (train.corpora) where it was written before
-    training recorded them: the card then reads every corpus fact from config["corpora"]."""
-    if "corpora" in config:
-        return config
-    return {**config, "corpora": {c: facts_of(c) for c in config.get("training", {}).get("corpora", ["ravdess"])}}
+    """`config`, with the facts (train.corpora) of every corpus it was trained or tested on that
+    it does not record (written before training recorded them): the card then reads every
+    corpus fact from config["corpora"]."""
+    recorded = config.get("corpora") or {}
+    keys = list(config.get("training", {}).get("corpora", ["ravdess"]))
+    keys += [k[: -len("_test")] for k in config.get("metrics", {}) if k.endswith("_test") and k[: -len("_test")] in CORPORA]
+    missing = {c: facts_of(c) for c in keys if c not in recorded}
+    return {**config, "corpora": {**recorded, **missing}} if missing else config
 
 
 def corpus_facts(config: dict, name: str) -> dict:
@@ -118,13 +121,14 @@ def card_metadata(config: dict):
         EvalResult(**task, **ravdess, metric_type="recall", metric_name="unweighted average recall",
                    metric_value=round(test["uar"], 4)),
     ]
-    nemo = config["metrics"].get("nemo_test")
-    if nemo:
-        results.append(EvalResult(
-            task_type="audio-classification", task_name="Speech emotion recognition (nEMO's 6 classes)",
-            dataset_type=corpus_facts(config, "nemo")["hf_id"], dataset_split="test",
-            dataset_name=f"nEMO speakers {', '.join(nemo['speakers'])} (unseen)",
-            metric_type="accuracy", metric_value=round(nemo["accuracy"], 4)))
+    for key, facts in added_corpora(config):
+        m = config["metrics"].get(f"{key}_test")
+        if m:
+            results.append(EvalResult(
+                task_type="audio-classification", task_name=f"Speech emotion recognition ({facts['name']}'s {len(m['classes'])} classes)",
+                dataset_type=facts.get("hf_id") or key, dataset_split="test",
+                dataset_name=f"{facts['name']} speakers {', '.join(m['speakers'])} (unseen)",
+                metric_type="accuracy", metric_value=round(m["accuracy"], 4)))
     data = corpora(config)
     return ModelCardData(
         license="cc-by-nc-sa-4.0",
@@ -190,7 +194,7 @@ logits (RMS-weighted), analysing at most {pre['max_seconds']:g} s.
 | **{test['accuracy']:.1%}** | {test['uar']:.1%} | {test.get('ece', float('nan')):.1%} | {test.get('ece_uncalibrated', float('nan')):.1%} |
 
 Validation actors: accuracy {val.get('accuracy', float('nan')):.1%}, UAR {val.get('uar', float('nan')):.1%}. Chance is {CHANCE:.1%}.
-{nemo_sentence(config)}
+{corpora_sentence(config)}
 
 Recall per class ({' | '.join(e for e in config['labels'] if e in test['per_class'])}): {per_class}
 
