@@ -177,26 +177,25 @@ def markdown(summary: dict, command: str) -> str:
     voiced = [m for m in summary["folds"] if "voices" in m]
     if voiced:  # the voices score: held-out UAR in every corpus, each weighing the same
         names = list(voiced[0]["voices"]["per_corpus"])
-        lines += ["", "Held-out speakers in every corpus (UAR; the voices score is their mean):", "",
-                  "| fold | " + " | ".join(names) + " | voices score |", "| --- |" + " --- |" * (len(names) + 1)]
-        for m in voiced:
-            v = m["voices"]
-            lines.append(f"| {m['fold']} | " + " | ".join(f"{v['per_corpus'].get(n, float('nan')):.1%}" for n in names)
-                         + f" | **{v['score']:.1%}** |")
-        lines.append(f"| **mean** | " + " | ".join(f"{np.mean([m['voices']['per_corpus'].get(n, np.nan) for m in voiced]):.1%}"
-                                                    for n in names)
-                     + f" | **{np.mean([m['voices']['score'] for m in voiced]):.1%}** |")
+        rows = [(m["fold"], [m["voices"]["per_corpus"].get(n, np.nan) for n in names], m["voices"]["score"]) for m in voiced]
+        lines += fold_table("Held-out speakers in every corpus (UAR; the voices score is their mean):",
+                            [*names, "voices score"], [(k, [f"{v:.1%}" for v in cells] + [f"**{score:.1%}**"]) for k, cells, score in rows])
+        lines.append("| **mean** | " + " | ".join(f"{v:.1%}" for v in np.mean([cells for _, cells, _ in rows], axis=0))
+                     + f" | **{np.mean([score for *_, score in rows]):.1%}** |")
     scored = [m for m in summary["folds"] if "channels" in m]
     if scored:  # --channels: the same held-out actors through benchmark channels
         names = list(scored[0]["channels"])
-        lines += ["", "Held-out actors through the benchmark's channels (accuracy):", "",
-                  "| fold | clean | " + " | ".join(names) + " | mean |", "| --- |" + " --- |" * (len(names) + 2)]
-        for m in scored:
-            ch = m["channels"]
-            lines.append(f"| {m['fold']} | {m['accuracy']:.1%} | " + " | ".join(f"{ch.get(n, float('nan')):.1%}" for n in names)
-                         + f" | {np.mean(list(ch.values())):.1%} |")
+        lines += fold_table("Held-out actors through the benchmark's channels (accuracy):", ["clean", *names, "mean"],
+                            [(m["fold"], [f"{m['accuracy']:.1%}", *(f"{m['channels'].get(n, float('nan')):.1%}" for n in names),
+                                          f"{np.mean(list(m['channels'].values())):.1%}"]) for m in scored])
     lines += ["", "Summed confusion matrix:", "", "```", format_report(summary["pooled"]), "```"]
     return "\n".join(lines) + "\n"
+
+
+def fold_table(title: str, head: list[str], rows: list[tuple[int, list[str]]]) -> list[str]:
+    """A titled Markdown table with a row of cells per fold."""
+    return (["", title, "", "| fold | " + " | ".join(head) + " |", "| --- |" + " --- |" * len(head)]
+            + [f"| {k} | " + " | ".join(cells) + " |" for k, cells in rows])
 
 
 def parser() -> argparse.ArgumentParser:
