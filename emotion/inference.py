@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -30,7 +31,10 @@ from .audio import AudioSource, change_speed, pad_or_trim, trim_silence
 from .checkpoint import load_checkpoint
 from .hub import resolve_weights
 from .model import M5
-from .policy import MAX_SECONDS, check_clip, load_clip
+from .policy import MAX_SECONDS, Clip, check_clip, load_clip
+
+if TYPE_CHECKING:
+    from .label import Labelled
 
 # The shipped weights: inside the package when installed with pip (pyproject.toml maps the
 # checkout's weights/ to emotion/weights), else the checkout's own weights/ folder.
@@ -76,10 +80,15 @@ def window_logits(
     hop: int,
     device: str | torch.device = "cpu",
     batch_size: int = 64,
+    min_batch: int = 1,
 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Per clip, the logits of each of its windows (W, n_classes) and the windows' RMS (W,), on the CPU.
 
     All clips' windows go through the model together, `batch_size` at a time.
+    min_batch: a last chunk of fewer windows is padded with silent ones (their
+    logits dropped). With min_batch=2 a window's logits do not depend on which
+    windows share its call: on the CPU the model computes a call of one window
+    with other kernels, different in the 7th digit (tests/test_label.py).
     """
     windows = [clip_windows(c, window, hop) for c in clips]
     counts = [w.shape[0] for w in windows]
@@ -87,11 +96,19 @@ def window_logits(
     was_training = model.training
     model.eval()
     out = torch.cat(
-        [model(stacked[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(stacked), batch_size)]
+        [_padded_call(model, stacked[i : i + batch_size], min_batch, device) for i in range(0, len(stacked), batch_size)]
     )  # (sum W, C)
     model.train(was_training)
     rms = stacked.pow(2).mean(dim=1).sqrt() + 1e-8  # (sum W,)
     return list(zip(out.split(counts), rms.split(counts)))
+
+
+def _padded_call(model: M5, windows: torch.Tensor, min_batch: int, device: str | torch.device) -> torch.Tensor:
+    """model(windows) (n, window) -> (n, C) on the CPU, padded with silent windows to at least min_batch."""
+    n = windows.shape[0]
+    if n < min_batch:
+        windows = torch.cat([windows, windows.new_zeros(min_batch - n, windows.shape[1])])
+    return model(windows.to(device)).float().cpu()[:n]
 
 
 def pool_windows(logits: torch.Tensor, rms: torch.Tensor) -> torch.Tensor:
@@ -227,13 +244,14 @@ class EmotionRecognizer:
         hop_seconds: float | None = None,
         temperature: float | None = None,
         timeline: bool = False,
+        min_batch: int = 1,
     ) -> tuple[torch.Tensor, list[list[Segment]] | None]:
         """Clip logits and, if asked, each clip's timeline, from one pass over the windows.
 
         The timeline is the windows at speed 1 (as recorded), with the config's
         hop; they are the same windows whose RMS-weighted mean is the clip's
         answer when the config plays clips at speed 1 only, so asking for a
-        timeline costs no second forward pass.
+        timeline costs no second forward pass. min_batch: see window_logits.
         """
         speeds = tuple(speeds) if speeds is not None else self.speeds
         hop = self.hop if hop_seconds is None else int(round(hop_seconds * self.sample_rate))
@@ -244,7 +262,8 @@ class EmotionRecognizer:
             per_speed, as_recorded = [], None
             for s in speeds:
                 windows = window_logits(
-                    self.model, [change_speed(a, s, self.sample_rate) for a, _ in prepared], self.window, hop, self.device
+                    self.model, [change_speed(a, s, self.sample_rate) for a, _ in prepared], self.window, hop, self.device,
+                    min_batch=min_batch,
                 )
                 per_speed.append(torch.stack([pool_windows(*w) for w in windows]))  # (b, n_classes)
                 if s == 1.0:
@@ -252,7 +271,9 @@ class EmotionRecognizer:
             out.append(torch.stack(per_speed).mean(0))
             if timeline:
                 if as_recorded is None:
-                    as_recorded = window_logits(self.model, [a for a, _ in prepared], self.window, hop, self.device)
+                    as_recorded = window_logits(
+                        self.model, [a for a, _ in prepared], self.window, hop, self.device, min_batch=min_batch
+                    )
                 for (audio, offset), (logits, _) in zip(prepared, as_recorded):
                     timelines.append(self._segments(audio.shape[0], offset, hop, logits / temperature))
         return torch.cat(out) / temperature, timelines
@@ -285,6 +306,52 @@ class EmotionRecognizer:
         """The same for several clips in one forward pass (their windows are batched)."""
         p = torch.softmax(self.logits(clips), dim=-1).tolist()
         return [dict(zip(self.labels, row)) for row in p]
+
+    def predictions(self, clips: list[Clip], timeline: bool = False) -> list[Prediction]:
+        """Answers for clips already decoded and checked (emotion.policy.load_clip), in one pass
+        over all their windows. A clip's answer does not depend on which clips share the pass
+        (window_logits' min_batch), so an archive is labelled alike however it is batched: by
+        one process, by workers, or on a Ray cluster (emotion.label, emotion.cluster)."""
+        if not clips:
+            return []
+        logits, timelines = self._forward([c.audio for c in clips], timeline=timeline, min_batch=2)
+        rows = torch.softmax(logits, dim=-1).tolist()
+        return [
+            Prediction(
+                label=self.labels[int(np.argmax(p))],
+                probabilities=dict(zip(self.labels, p)),
+                duration=clip.audio.shape[0] / self.sample_rate,
+                notes=list(clip.notes),
+                timeline=timelines[i] if timeline else None,
+            )
+            for i, (clip, p) in enumerate(zip(clips, rows))
+        ]
+
+    def label(
+        self,
+        paths: Iterable[str | os.PathLike],
+        *,
+        timeline: bool = False,
+        workers: int = 0,
+        batch_size: int = 32,
+        content_hash: bool = False,
+    ) -> "Iterator[Labelled]":
+        """Label many files, one emotion.label.Labelled per path, in order, as they are done.
+
+        Decoding, resampling and the voice-activity check run in `workers` processes (0: in
+        this one) while the model answers the previous batch of `batch_size` clips; memory
+        holds a few batches whatever the number of paths. A file the model cannot answer
+        gives a Labelled with its `error` (the words predict() raises) and the others go on.
+        The model runs on torch's threads here: leave the workers their cores
+        (torch.set_num_threads), as the command does. `python -m emotion label` adds folders, globs and manifests, a results file that a
+        second run resumes, progress, and Ray (README, "Label a folder").
+        """
+        from .label import label_batches  # emotion.label imports this module
+
+        for batch in label_batches(
+            self, paths, timeline=timeline, workers=workers, batch_size=batch_size, content_hash=content_hash
+        ):
+            yield from batch
 
     def predict(self, source: AudioSource | np.ndarray, timeline: bool = False) -> Prediction:
         """Predict from a file (path, bytes, file object) or a (N,) float32 array at the model's rate.
