@@ -10,7 +10,9 @@ answer batches of clips (EmotionRecognizer.predictions, on a GPU where the
 cluster has them); the rows stream back to this process, which writes them
 with the same resumable writer as a run on one machine (emotion.results), so
 resuming, the file formats and the progress bar are the same. A row is a few
-hundred bytes; the audio never leaves the workers.
+hundred bytes; the audio never leaves the workers. With GPUs the readers are
+CPU tasks that keep the GPU actors fed; on CPUs alone Ray fuses the two stages
+(same resources), and each actor reads and answers clips of its own.
 
 The nodes must see the clips at the paths given (a shared file system) and
 have this package's dependencies; the weights travel with the job.
