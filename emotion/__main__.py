@@ -21,10 +21,14 @@ import sys
 
 import torch
 
+from .archive import label_archive
 from .audio import AudioError
 from .checkpoint import CheckpointError
+from .cluster import ClusterError
 from .inference import DEFAULT_WEIGHTS, EmotionRecognizer
+from .label import SourceError
 from .labels import EMOTIONS, EMOTIONS_ES
+from .results import ResultsError
 
 
 def predict_files(recognizer: EmotionRecognizer, files: list[str], timeline: bool = False) -> list[dict]:
@@ -133,10 +137,6 @@ def default_workers(cores: int, device: str) -> int:
 
 
 def label_command(args) -> int:
-    from .cluster import ClusterError
-    from .label import SourceError, label_archive
-    from .results import ResultsError
-
     if args.batch_size < 1 or (args.workers is not None and args.workers < 0):
         print("error: --batch-size must be at least 1 and --workers at least 0", file=sys.stderr)
         return 2

@@ -13,10 +13,10 @@ batches come back in the order of the paths. Memory holds the batches in
 flight -- two per worker and the one in the model -- whatever the number of
 paths; a clip is at most its first minute.
 
-`python -m emotion label` is `label_archive` here: sources expanded, a results
-file resumed and appended batch by batch (emotion.results), a progress bar and
-a summary; with `--ray` the clips are labelled on a Ray cluster
-(emotion.cluster) and written here the same way.
+`python -m emotion label` is emotion.archive.label_archive: sources expanded,
+a results file resumed and appended batch by batch (emotion.results), this
+module's progress bar and summary; with `--ray` the clips are labelled on a
+Ray cluster (emotion.cluster) and written the same way.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import logging
 import os
 import signal
 import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ import torch
 from .audio import AudioError
 from .inference import Prediction, window_starts
 from .policy import Clip, load_clip
-from .results import file_key, is_clip_row, open_results, rows_of
+from .results import file_key, is_clip_row
 
 if TYPE_CHECKING:
     from .inference import EmotionRecognizer
@@ -348,78 +347,3 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def label_archive(
-    recognizer: "EmotionRecognizer",
-    sources: Sequence[str],
-    out: str,
-    *,
-    timeline: bool = False,
-    workers: int = 0,
-    batch_size: int = 32,
-    content_hash: bool = False,
-    ray: str | None = None,
-    device: str | None = None,
-    log=None,
-) -> Summary:
-    """Label every file `sources` name into the results file `out`, skipping those it holds.
-
-    ray: None labels on this machine; otherwise the Ray cluster's address ("" for
-    Ray's own choice: RAY_ADDRESS, or a local instance) -- emotion.cluster.
-    Ctrl-C (or SIGTERM) stops after the batch being written; the summary says so.
-    Raises SourceError, emotion.results.ResultsError or emotion.cluster.ClusterError before
-    anything is labelled.
-    """
-    log = log or sys.stderr
-    started = time.perf_counter()
-    if ray is not None:
-        from .cluster import import_ray
-
-        import_ray()  # before anything is written
-    paths = expand_sources(sources)
-    results = open_results(out, recognizer.labels)
-    todo = results.pending(paths, content_hash=content_hash, timeline=timeline)
-    summary = Summary(total=len(paths), skipped=len(paths) - len(todo))
-    if not todo:
-        summary.seconds = time.perf_counter() - started
-        return summary
-    if ray is not None:
-        from .cluster import label_on_ray
-
-        batches = label_on_ray(
-            recognizer, todo, address=ray or None, timeline=timeline, replicas=workers or None,
-            batch_size=batch_size, content_hash=content_hash, device=device,
-        )
-    else:
-        batches = (
-            [row for done in batch for row in rows_of(done, recognizer.labels, timeline)]
-            for batch in label_batches(
-                recognizer, todo, timeline=timeline, workers=workers, batch_size=batch_size,
-                content_hash=content_hash, timings=summary.timings,
-            )
-        )
-    progress = Progress(len(todo), log)
-    # A scheduler's SIGTERM stops the run as Ctrl-C does (signals reach only the main thread).
-    previous = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
-    try:
-        if previous is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, _interrupt)
-        for rows in batches:
-            start = time.perf_counter()
-            results.append(rows)
-            summary.timings.write += time.perf_counter() - start
-            progress.update(*summary.add(rows))
-    except KeyboardInterrupt:
-        summary.interrupted = True
-    finally:
-        batches.close()
-        progress.close()
-        if previous is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, previous)
-        summary.seconds = time.perf_counter() - started
-    return summary
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt

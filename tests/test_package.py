@@ -119,7 +119,8 @@ def test_every_package_the_library_imports_is_a_dependency_of_the_wheel():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = {re.split(r"[<>=\[ ;]", d, maxsplit=1)[0].lower().replace("-", "_")
-                for d in project["dependencies"] + project["optional-dependencies"]["app"]}
+                for d in project["dependencies"] + project["optional-dependencies"]["app"]
+                + project["optional-dependencies"]["cluster"]}  # emotion.cluster (--ray) imports ray, the [cluster] extra
     imported = set()
     for path in (ROOT / "emotion").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
