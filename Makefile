@@ -33,7 +33,7 @@ system-deps:
 test: $(VENV)/.installed-dev system-deps
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
 
-# The fast tier (about 75 s on 2 cores): library, model, handler, bad input; no server, browser, subprocess or training.
+# The fast tier (about 45 s on 2 cores): library, model, handler, bad input; no server, browser, subprocess or training.
 test-fast: $(VENV)/.installed-dev
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -m "not slow"
 
