@@ -264,6 +264,16 @@ def change_speed(audio, speed: float, sr: int = SAMPLE_RATE):
     return y.numpy() if isinstance(audio, np.ndarray) else y
 
 
+def window_starts(n: int, window: int, hop: int) -> list[int]:
+    """Where the windows covering n samples start: `hop` apart, the last one aligned to the end."""
+    if n <= window:
+        return [0]
+    starts = list(range(0, n - window + 1, hop))
+    if starts[-1] + window < n:
+        starts.append(n - window)
+    return starts
+
+
 def duration(audio: np.ndarray, sr: int = SAMPLE_RATE) -> float:
     """Length of `audio` in seconds."""
     return audio.shape[-1] / sr

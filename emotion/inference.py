@@ -22,19 +22,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 import torch
 
-from .audio import AudioSource, change_speed, pad_or_trim, trim_silence
+from .audio import AudioSource, change_speed, pad_or_trim, trim_silence, window_starts
 from .checkpoint import load_checkpoint
 from .hub import resolve_weights
+from .label import Labelled, label_batches
 from .model import M5
 from .policy import MAX_SECONDS, Clip, check_clip, load_clip
-
-if TYPE_CHECKING:
-    from .label import Labelled
 
 # The shipped weights: inside the package when installed with pip (pyproject.toml maps the
 # checkout's weights/ to emotion/weights), else the checkout's own weights/ folder.
@@ -53,16 +51,6 @@ def describe_device(device: str | torch.device) -> str:
     if device.type == "cuda":
         return f"CUDA GPU ({torch.cuda.get_device_name(device)})"
     return device.type.upper()
-
-
-def window_starts(n: int, window: int, hop: int) -> list[int]:
-    """Where the windows covering n samples start: `hop` apart, the last one aligned to the end."""
-    if n <= window:
-        return [0]
-    starts = list(range(0, n - window + 1, hop))
-    if starts[-1] + window < n:
-        starts.append(n - window)
-    return starts
 
 
 def clip_windows(audio: np.ndarray, window: int, hop: int) -> np.ndarray:
@@ -335,7 +323,7 @@ class EmotionRecognizer:
         workers: int = 0,
         batch_size: int = 32,
         content_hash: bool = False,
-    ) -> "Iterator[Labelled]":
+    ) -> Iterator[Labelled]:
         """Label many files, one emotion.label.Labelled per path, in order, as they are done.
 
         Decoding, resampling and the voice-activity check run in `workers` processes (0: in
@@ -346,8 +334,6 @@ class EmotionRecognizer:
         (torch.set_num_threads), as the command does. `python -m emotion label` adds folders, globs and manifests, a results file that a
         second run resumes, progress, and Ray (README, "Label a folder").
         """
-        from .label import label_batches  # emotion.label imports this module
-
         for batch in label_batches(
             self, paths, timeline=timeline, workers=workers, batch_size=batch_size, content_hash=content_hash
         ):

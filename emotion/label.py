@@ -34,13 +34,12 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import torch
 
-from .audio import AudioError
-from .inference import Prediction, window_starts
+from .audio import AudioError, window_starts
 from .policy import Clip, load_clip
 from .results import file_key, is_clip_row
 
-if TYPE_CHECKING:
-    from .inference import EmotionRecognizer
+if TYPE_CHECKING:  # type names only: emotion.inference imports this module
+    from .inference import EmotionRecognizer, Prediction
 
 logger = logging.getLogger(__name__)
 
