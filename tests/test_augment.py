@@ -71,6 +71,24 @@ def test_voice_variants_are_cached_and_reused(speech, tmp_path, monkeypatch):
         np.testing.assert_array_equal(a[0], b[0])
 
 
+def test_codec_versions_are_encoded_once_per_clip_across_sets(speech, tmp_path, monkeypatch):
+    # Folds and recipes train on sets that share most clips: a clip met before is read, not re-encoded,
+    # and every set still gets exactly what encoding it from nothing gives (same draws, same audio).
+    a, b, c = speech[:16000], speech[16000:32000], speech[32000:48000]
+    encoded = []
+    real = augment.codec_variant
+    monkeypatch.setattr(augment, "codec_variant", lambda clip, name: encoded.append(name) or real(clip, name))
+    first = augment.codec_variants([a, b], tmp_path)
+    assert len(encoded) == 2
+    second = augment.codec_variants([a, b, c], tmp_path)  # another set (another set-level cache), same first draws
+    assert len(encoded) == 3, "only the new clip should be encoded"
+    shuffled = augment.codec_variants([c, b, a], tmp_path)  # other draws: what is new is encoded, and nothing else
+    assert len(encoded) <= 6
+    for cached, clips in ((first, [a, b]), (second, [a, b, c]), (shuffled, [c, b, a])):
+        for got, want in zip(cached, augment.codec_variants(clips, None)):  # no cache at all
+            np.testing.assert_array_equal(got[0], want[0])
+
+
 def band_energy(audio: np.ndarray, lo: float, hi: float) -> float:
     spectrum = np.abs(np.fft.rfft(audio)) ** 2
     f = np.fft.rfftfreq(len(audio), 1 / 16000)

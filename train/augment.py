@@ -109,12 +109,38 @@ def voice_variants(audio: list[np.ndarray], n: int, cache_dir=None) -> list[list
 
 
 def codec_variants(audio: list[np.ndarray], cache_dir=None) -> list[list[np.ndarray]]:
-    """Every clip through one codec of TRAINING_CODECS, drawn per clip."""
+    """Every clip through one codec of TRAINING_CODECS, drawn per clip.
+
+    The draw follows the set's order (so a set always gets the same codecs), but
+    encoding is what costs (ffmpeg, about a quarter of a second a clip), and its
+    result depends only on the clip and the codec: each is also kept per clip
+    (`clip_cached`). The next fold or recipe hears mostly the same clips in
+    another set, so it draws other codecs for some of them, but a (clip, codec)
+    pair is encoded once, whichever set first met it; the draws are unchanged."""
     names = sorted(TRAINING_CODECS)
 
     def make(clip, rng):
-        return codec_variant(clip, names[int(rng.integers(len(names)))])
+        name = names[int(rng.integers(len(names)))]
+        settings = hashlib.sha256(repr(TRAINING_CODECS[name]).encode()).hexdigest()[:8]  # a changed rate is another cache
+        return clip_cached(clip, f"codec-{name}-{settings}", lambda: codec_variant(clip, name), cache_dir)
     return cached_variants(audio, 1, make, f"codecs|{names}", cache_dir)
+
+
+def clip_cached(clip: np.ndarray, what: str, compute, cache_dir: str | os.PathLike | None) -> np.ndarray:
+    """compute() of one clip, kept in CACHE_DIR/clips/WHAT/DIGEST.npy (the digest covers
+    the clip's samples; written atomically, so processes side by side may share it).
+    For deterministic transforms only: the result must depend on nothing but the clip."""
+    if not cache_dir:
+        return compute()
+    path = Path(cache_dir) / "clips" / what / f"{audio_digest([clip])[:24]}.npy"
+    if path.exists():
+        return np.load(path)
+    out = np.asarray(compute(), dtype=np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
+    np.save(tmp, out)
+    tmp.replace(path)
+    return out
 
 
 def training_rooms(n: int = N_TRAINING_ROOMS) -> list[tuple[np.ndarray, int]]:
