@@ -92,7 +92,7 @@ def cached_clips(path: Path | None, compute) -> list[np.ndarray]:
     clips = compute()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # two runs side by side may write the same cache
         np.savez(tmp, audio=np.concatenate(clips), offsets=np.cumsum([0] + [len(c) for c in clips]))
         tmp.replace(path)
     return clips
