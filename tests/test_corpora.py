@@ -213,3 +213,29 @@ def test_the_benchmark_scores_each_added_corpus_test_speakers(ravdess, nemo, tmp
     assert ased_test["n"] == 7 and ased_test["speakers"] == ["01-01", "01-13", "02-02", "02-50"]
     assert ased_test["classes"] == ["neutral", "happy", "sad", "angry", "fearful"] and ased_test["chance"] == 0.2
     assert set(result["corpora"]) == {"nemo_test", "nemo_all", "ased_test"}
+
+
+def test_training_can_leave_out_the_sentences_that_name_the_emotion(tmp_path, speech, ravdess):
+    """--train-scored-only ased: ASED's training speakers are heard on the common sentences
+    alone (the emotion-specific 03-07 would teach the words); validation and test speakers
+    are scored on those either way."""
+    from train.run import load_split, resolve_split
+
+    write_ased(tmp_path / "ased", speech)  # training speaker 01-29 says only sentence 04 there
+    sf.write(tmp_path / "ased" / "03Happy" / "h3-01-01-01-29.wav", speech, 16000, subtype="PCM_16")
+    sf.write(tmp_path / "ased" / "02Fearful" / "f2-05-01-02-41.wav", speech, 16000, subtype="PCM_16")  # val, emotion-specific
+    for name in ("n1-01-01-01-47.wav", "n1-02-01-02-06.wav"):  # the other validation speakers
+        sf.write(tmp_path / "ased" / "01Neutral" / name, speech, 16000, subtype="PCM_16")
+    base = dict(data=str(ravdess), test_actors="1", val_actors="2", train_actors="3", cache=str(tmp_path / "cache"),
+                corpora=f"ased={tmp_path / 'ased'}")
+
+    def ased_counts(cfg):
+        data = load_split(cfg, resolve_split(cfg))
+        return {name: part.corpora.count("ased") for name, part in data.items()}
+
+    heard_all = ased_counts(TrainConfig(**base))
+    common_only = ased_counts(TrainConfig(**base, train_scored_only="ased"))
+    assert heard_all == {"train": 2, "val": 2, "test": 7}  # 01-29: sentences 01 and 04; 02-41: neither 05 nor 06
+    assert common_only == {**heard_all, "train": 1}
+    with pytest.raises(ValueError, match="--train-scored-only names emovo"):
+        check_flags(TrainConfig(**base, train_scored_only="emovo"))

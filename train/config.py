@@ -71,6 +71,7 @@ class TrainConfig:
     corpora: str = ""  # more corpora to train on, NAME=FOLDER,... (train.corpora: ased, emovo); their declared test and validation speakers
     select_on: str = "all"  # validation UARs that pick the epoch: 'all' corpora's mean, or 'main' (RAVDESS alone: the others' validation speakers stay unheard, for development folds)
     corpus_shares: str = ""  # shares of each epoch for --corpora's corpora, NAME=SHARE,... (as --nemo-share); others: every clip once
+    train_scored_only: str = ""  # corpora whose training speakers are heard only on the clips the corpus scores, NAME,... (ased: its common sentences 01-02, not the emotion-specific 03-07)
 
     def corpus_folders(self) -> dict[str, str]:
         """{corpus NAME (train.corpora): folder} of the corpora this run trains on, the main one first."""
@@ -88,6 +89,10 @@ class TrainConfig:
             name, _, share = item.partition("=")
             out[name.strip()] = float(share)
         return out
+
+    def scored_only(self) -> set[str]:
+        """The corpora (--train-scored-only) whose training clips are limited to those it scores."""
+        return {n.strip() for n in self.train_scored_only.split(",") if n.strip()}
 
     def val_speakers(self, corpus: str) -> list[str]:
         """The validation speakers the flags give an added corpus ([]: its module's default)."""
@@ -120,6 +125,8 @@ def check_flags(cfg: TrainConfig) -> None:
         raise ValueError("--speed-per-clip draws the speed perturbation per crop: give --speed-perturb a range too.")
     if cfg.mic_tilt and not cfg.mic_filter:
         raise ValueError("--mic-tilt tilts the batches the microphone filter colours: give --mic-filter a share too.")
+    if unknown := cfg.scored_only() - set(cfg.corpus_folders()):
+        raise ValueError(f"--train-scored-only names {', '.join(sorted(unknown))}, which this run does not train on.")
     if cfg.select_on not in ("all", "main"):
         raise ValueError(f"--select-on is 'all' or 'main', not '{cfg.select_on}'.")
     if cfg.nemo_loss not in ("masked", "all"):

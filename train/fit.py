@@ -180,6 +180,10 @@ def describe_training(cfg: TrainConfig) -> dict:
         augmentation.append({"kind": "corpus_share", "share": cfg.nemo_share if list(shares) == ["nemo"] else shares,
                              "description": f"each epoch every {names_of([MAIN])} training clip and a fresh random draw of "
                                             f"{added}'s, {added} making up {share} of the epoch"})
+    for name in sorted(cfg.scored_only()):
+        augmentation.append({"kind": "scored_only", "corpus": name,
+                             "description": f"{names_of([name])} training speakers heard only on the clips it scores "
+                                            "(for ASED, the sentences spoken in every emotion)"})
     if cfg.mixup:
         augmentation.append({"kind": "mixup", "alpha": cfg.mixup,
                              "description": f"mixup of standardised crops (Beta({cfg.mixup:g}, {cfg.mixup:g}))"})

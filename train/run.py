@@ -100,8 +100,9 @@ def load_split(cfg: TrainConfig, split: dict) -> dict[str, ClipSet]:
         found = CORPORA[corpus].find_clips(folder)
         found_audio = decode_clips(found, cfg.sample_rate, cfg.cache or None, corpus=corpus)
         kept = {c.path for c in scored(corpus, found)}  # what validation and test speakers are scored on
+        every_clip = set() if corpus in cfg.scored_only() else {"train"}  # training hears all, unless told not to
         for name, speakers in split[corpus].items():
-            part = [i for i, c in enumerate(found) if c.speaker in speakers and (name == "train" or c.path in kept)]
+            part = [i for i, c in enumerate(found) if c.speaker in speakers and (name in every_clip or c.path in kept)]
             data[name] = data[name] + ClipSet([found_audio[i] for i in part], [found[i].label for i in part], [corpus] * len(part))
     return data
 
