@@ -36,13 +36,14 @@ def corpus_sentence(corpus: dict, spanish: bool = False) -> str:
 
 
 def what_it_is(config: dict) -> str:
-    """'an ensemble of 3 M5s (seeds 1337–1339, logits averaged)' or 'one M5'."""
+    """'an ensemble of 3 M5s (seeds 1337–1339, logits averaged)' or 'one M5' (M11 for the deeper member)."""
     n = config.get("ensemble_size", 1)
     seed = config.get("training", {}).get("config", {}).get("seed")
+    arch = config.get("model", {}).get("arch", "m5").upper()
     if n == 1:
-        return "one M5"
+        return f"one {arch}"
     seeds = f"seeds {seed}\u2013{seed + n - 1}, " if seed is not None else ""
-    return f"an ensemble of {n} M5s ({seeds}logits averaged)"
+    return f"an ensemble of {n} {arch}s ({seeds}logits averaged)"
 
 
 def added_corpora(config: dict) -> list[tuple[str, dict]]:

@@ -6,6 +6,11 @@ config so a checkpoint can rebuild it.
     conv(k=3) x3, widths C, 2C, 2C -> [BN, ReLU, maxpool 4] each
     global average pool over time -> dropout -> linear -> logits (B, n_classes)
 
+`arch="m11"` builds the deeper member of the same family (M11 of Dai et al.
+2017): the same first layer, then groups of 2, 2, 3 and 2 convolutions
+(k=3, padded) of widths C, 2C, 4C, 8C, a max pool after each group but the
+last, then the same head.
+
 Two changes from the tutorial, both so that serving matches training:
 `forward` returns logits (softmax is applied once, at inference), and each
 input is standardised to zero mean and unit variance first, so the
@@ -36,33 +41,55 @@ class M5Config:
     sample_rate: int = 16000  # Hz the filters were learnt at
     dropout: float = 0.0  # before the classifier; 0 is the tutorial's M5
     std_floor: float = 1e-3  # inputs quieter than this RMS (-60 dBFS) are not amplified
+    arch: str = "m5"  # "m5" (4 conv layers) or "m11" (10: Dai et al.'s deeper member, about 2.7 times the compute)
+
+
+ARCHS = ("m5", "m11")
+
+
+def layer_plan(config: M5Config) -> list[tuple[int, int, int, int, int, int]]:
+    """(in, out, kernel, stride, padding, pool) of each conv layer, first to last."""
+    c = config.n_channel
+    first = (1, c, config.first_kernel, config.first_stride, 0, 4)
+    if config.arch == "m5":  # the tutorial's: unpadded, a pool after every layer
+        return [first, (c, c, 3, 1, 0, 4), (c, 2 * c, 3, 1, 0, 4), (2 * c, 2 * c, 3, 1, 0, 4)]
+    if config.arch == "m11":  # Dai et al.'s table 1: [3, C] x2, [3, 2C] x2, [3, 4C] x3, [3, 8C] x2
+        plan, cin = [first], c
+        for depth, width, pool in ((2, c, 4), (2, 2 * c, 4), (3, 4 * c, 4), (2, 8 * c, 1)):
+            for i in range(depth):
+                plan.append((cin, width, 3, 1, 1, pool if i == depth - 1 else 1))
+                cin = width
+        return plan
+    raise ValueError(f"Unknown architecture '{config.arch}': one of {', '.join(ARCHS)}.")
 
 
 class M5(nn.Module):
+    """The raw-waveform CNN (M5, or M11 with config.arch="m11"): waveform in, logits out."""
+
     def __init__(self, config: M5Config):
         super().__init__()
         self.config = config
-        c = config.n_channel
-        widths = [(1, c, config.first_kernel, config.first_stride), (c, c, 3, 1), (c, 2 * c, 3, 1), (2 * c, 2 * c, 3, 1)]
+        plan = layer_plan(config)
         self.blocks = nn.ModuleList(
             nn.Sequential(
-                nn.Conv1d(cin, cout, kernel_size=k, stride=s),
+                nn.Conv1d(cin, cout, kernel_size=k, stride=s, padding=pad),
                 nn.BatchNorm1d(cout),
                 nn.ReLU(),
-                nn.MaxPool1d(4),
+                nn.MaxPool1d(pool) if pool > 1 else nn.Identity(),
             )
-            for cin, cout, k, s in widths
+            for cin, cout, k, s, pad, pool in plan
         )
         self.dropout = nn.Dropout(config.dropout)
-        self.classifier = nn.Linear(2 * c, config.n_classes)
+        self.classifier = nn.Linear(plan[-1][1], config.n_classes)
 
     @property
     def min_samples(self) -> int:
-        """Shortest input that still leaves one frame after the last pool."""
+        """Shortest input that still leaves one frame after the last layer."""
         n = 1
         for block in reversed(self.blocks):
-            conv = block[0]
-            n = (n * 4 - 1) * conv.stride[0] + conv.kernel_size[0]
+            conv, pool = block[0], block[3]
+            n = (n * (pool.kernel_size if isinstance(pool, nn.MaxPool1d) else 1) - 1) * conv.stride[0] \
+                + conv.kernel_size[0] - 2 * conv.padding[0]
         return n
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -72,7 +99,7 @@ class M5(nn.Module):
         x = standardise(x, self.config.std_floor)
         for block in self.blocks:
             x = block(x)  # (B, C', N')
-        x = x.mean(dim=-1)  # (B, 2C)
+        x = x.mean(dim=-1)  # (B, C_last)
         return self.classifier(self.dropout(x))  # (B, n_classes)
 
 

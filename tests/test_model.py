@@ -15,10 +15,25 @@ from emotion.model import M5, M5Config
 PRE = {"sample_rate": 16000, "trim": False, "trim_top_db": None, "window_seconds": 1.0, "hop_seconds": 0.5, "max_seconds": 60}
 
 
-@pytest.fixture
-def model():
+@pytest.fixture(params=["m5", "m11"])
+def model(request):
     torch.manual_seed(0)
-    return M5(M5Config(n_channel=8)).eval()
+    return M5(M5Config(n_channel=8, arch=request.param)).eval()
+
+
+def test_m11_is_dai_et_al_s_deeper_member():
+    """Ten conv layers in groups of 2, 2, 3, 2 after the first (widths C, 2C, 4C, 8C), a pool after
+    each group but the last; M5 keeps the tutorial's four layers and its state-dict names."""
+    m11 = M5(M5Config(n_channel=16, arch="m11"))
+    convs = [b[0] for b in m11.blocks]
+    assert [c.out_channels for c in convs] == [16, 16, 16, 32, 32, 64, 64, 64, 128, 128]
+    assert [isinstance(b[3], torch.nn.MaxPool1d) for b in m11.blocks] == [True, False, True, False, True,
+                                                                          False, False, True, False, False]
+    assert m11.classifier.in_features == 128
+    m5 = M5(M5Config(n_channel=16))
+    assert len(m5.blocks) == 4 and m5.min_samples == 6848 and "blocks.3.0.weight" in m5.state_dict()
+    with pytest.raises(ValueError, match="m5, m11"):
+        M5(M5Config(arch="m7"))
 
 
 @pytest.mark.parametrize("batch,length", [(1, 48000), (3, 48000), (2, 16000), (1, 6848)])
@@ -31,7 +46,7 @@ def test_forward_returns_logits_batch_by_classes(model, batch, length):
 def test_min_samples_is_the_shortest_input_that_works(model):
     model(torch.randn(1, model.min_samples))
     with pytest.raises(RuntimeError):
-        model(torch.randn(1, model.min_samples - 64 * 4 * 4 * 4))
+        model(torch.randn(1, model.min_samples - 1))
 
 
 def test_prediction_does_not_depend_on_input_gain(model):

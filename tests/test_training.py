@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotion import EmotionRecognizer, parse_actors
+from emotion import EmotionRecognizer, load_audio, parse_actors
 from train.corpora.ravdess import find_clips
 from train.evaluate import main as evaluate_main
 from train.cli import train_and_report as run
@@ -292,6 +292,7 @@ def test_every_training_flag_explains_itself_in_help(capsys):
     (["--speed-perturb", "0", "--speed-per-clip"], "give --speed-perturb a range too"),
     (["--test-time-speeds", "0,1"], "between 0.5 and 2"),
     (["--val-actors", "21"], "overlap"),
+    (["--arch", "m7"], "--arch is one of m5, m11"),
 ])
 def test_training_cli_refuses_bad_flags_in_one_line_before_writing_anything(ravdess, tmp_path, flags, message):
     from train.cli import main
@@ -440,6 +441,16 @@ def test_mixup_microphone_filter_and_class_weights_train_deterministically(ravde
     assert runs[0]["val"]["accuracy"] == runs[1]["val"]["accuracy"]
     a, b = ((tmp_path / f"mix{i}" / "model.safetensors").read_bytes() for i in range(2))
     assert a == b
+
+
+def test_an_m11_run_ships_weights_that_describe_and_serve_themselves(ravdess, tmp_path, trained, example_clips):
+    cfg, _ = trained
+    run(small_config(ravdess, tmp_path, out="m11", cache=cfg.cache, epochs=1, arch="m11"), command="test m11")
+    rec = EmotionRecognizer.load(tmp_path / "m11", device="cpu")
+    assert rec.config["model"]["arch"] == "m11" and len(rec.model.blocks) == 10
+    probs = rec.probabilities(load_audio(example_clips[0]))
+    assert sum(probs.values()) == pytest.approx(1.0)
+    assert "(its deeper member, M11: ten convolutional layers)" in (tmp_path / "m11" / "README.md").read_text()
 
 
 def test_test_time_speeds_change_serving_not_training(ravdess, tmp_path, trained):

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from emotion.model import ARCHS
 from emotion.policy import MAX_SECONDS
 
 from .corpora import CORPORA as KNOWN_CORPORA
@@ -36,7 +37,8 @@ class TrainConfig:
     test_actors: str = "21-24"  # held out; evaluated once at the end
     train_actors: str = ""  # default: every actor not in val or test
     sample_rate: int = 16000  # Hz the model hears
-    n_channel: int = 64  # M5 width (blocks 3-4 use twice this)
+    n_channel: int = 64  # M5 width (blocks 3-4 use twice this; M11: the first group's, doubling each group)
+    arch: str = "m5"  # m5, or m11: the deeper member of the same family (Dai et al. 2017), about 2.7 times M5's compute
     dropout: float = 0.2  # before the classifier
     crop_seconds: float = 3.0  # training crop = inference window
     hop_seconds: float = 0.5  # hop between inference windows
@@ -127,6 +129,8 @@ def check_flags(cfg: TrainConfig) -> None:
         raise ValueError("--mic-tilt tilts the batches the microphone filter colours: give --mic-filter a share too.")
     if unknown := cfg.scored_only() - set(cfg.corpus_folders()):
         raise ValueError(f"--train-scored-only names {', '.join(sorted(unknown))}, which this run does not train on.")
+    if cfg.arch not in ARCHS:
+        raise ValueError(f"--arch is one of {', '.join(ARCHS)}, not '{cfg.arch}'.")
     if cfg.select_on not in ("all", "main"):
         raise ValueError(f"--select-on is 'all' or 'main', not '{cfg.select_on}'.")
     if cfg.nemo_loss not in ("masked", "all"):

@@ -125,7 +125,7 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
     validation UAR, that epoch's log row, the per-epoch log)."""
     seed = cfg.seed + member
     set_seed(seed)  # member 0 draws exactly what a single-model run draws
-    model = M5(M5Config(n_channel=cfg.n_channel, dropout=cfg.dropout, sample_rate=cfg.sample_rate)).to(device)
+    model = M5(M5Config(n_channel=cfg.n_channel, dropout=cfg.dropout, sample_rate=cfg.sample_rate, arch=cfg.arch)).to(device)
     window, hop = int(cfg.crop_seconds * cfg.sample_rate), int(cfg.hop_seconds * cfg.sample_rate)
     batches = train_batches(cfg, subset["train"].audio, subset["train"].labels, generator=np.random.default_rng(seed),
                             class_masks=subset["train"].class_masks() if cfg.nemo_loss == "masked" and len(cfg.corpus_folders()) > 1 else None,

@@ -52,6 +52,11 @@ PUBLISHED = [
 ]
 
 
+
+def deeper(model: dict) -> str:
+    """'' for M5; for M11 the words that say the network is the family's deeper member."""
+    return " (its deeper member, M11: ten convolutional layers)" if model.get("arch", "m5") == "m11" else ""
+
 def with_corpus_facts(config: dict) -> dict:
     """`config`, with the facts (train.corpora) of every corpus it was trained or tested on that
     it does not record (written before training recorded them): the card then reads every
@@ -164,7 +169,7 @@ def model_card(config: dict, sections: str = "", repo_id: str = HUB_REPO) -> str
 # Escuchando Emociones — M5 speech-emotion weights
 
 {what[0].upper() + what[1:]}: the raw-waveform CNN of Dai et al. (2017), as in the torchaudio
-speech-commands tutorial, {model['n_channel']} channels, {pre['sample_rate'] // 1000} kHz input, trained from scratch
+speech-commands tutorial{deeper(model)}, {model['n_channel']} channels, {pre['sample_rate'] // 1000} kHz input, trained from scratch
 (no pre-trained weights) on {names}. `model.safetensors` holds the weights,
 `config.json` the architecture, label order, preprocessing, training command, split,
 metrics and the SHA-256 of the weights (checked on every load); `run/` is the
