@@ -1,6 +1,7 @@
 """How long does a training epoch take on this machine? The shipped recipe's epoch, timed.
 
     python scripts/benchmark_training.py [--device cpu|cuda] [--clips 960] [--epochs 3] [--threads N]
+                                         [--arch m5|m11] [--n-channel C] [--bf16]
 
 Runs the shipped weights' own training config (weights/config.json: crop,
 batch size, speed perturbation, noise, optimiser, schedule) through
@@ -12,7 +13,8 @@ clips are the repository's example clips repeated to `--clips` clips (960
 is RAVDESS actors 1-16, the shipped training set), so the audio lengths are
 realistic and the numbers are the epoch's cost, not its accuracy. The full
 run costs about `epochs x ensemble` of these (plus validation), e.g.
-100 x 3 for the shipped weights.
+100 x 3 for the shipped weights. `--arch`, `--n-channel` and `--bf16` time the
+capacity candidates and bfloat16 autocast (train --bf16) on the same epoch.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=960, help="training clips per epoch (960 = RAVDESS actors 1-16)")
     parser.add_argument("--epochs", type=int, default=3, help="epochs timed after one warm-up epoch")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--arch", default=None, help="m5 or m11 (default: the shipped weights')")
+    parser.add_argument("--n-channel", type=int, default=0, help="network width (default: the shipped weights')")
+    parser.add_argument("--bf16", action="store_true", help="the forward pass under bfloat16 autocast, as train --bf16")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -77,7 +82,8 @@ def main() -> None:
     labels = [i % 8 for i in range(args.clips)]
 
     torch.manual_seed(cfg.seed)
-    model = M5(M5Config(n_channel=cfg.n_channel, dropout=cfg.dropout, sample_rate=cfg.sample_rate)).to(device)
+    arch, width = args.arch or cfg.arch, args.n_channel or cfg.n_channel
+    model = M5(M5Config(n_channel=width, dropout=cfg.dropout, sample_rate=cfg.sample_rate, arch=arch)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     batches = train_batches(cfg, audio, labels, np.random.default_rng(cfg.seed))
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=len(batches) * (args.epochs + 1))
@@ -85,7 +91,7 @@ def main() -> None:
     def epoch() -> tuple[float, float]:
         timed = TimedBatches(batches)
         start = time.perf_counter()
-        train_one_epoch(model, timed, optimizer, scheduler, device, cfg.label_smoothing)
+        train_one_epoch(model, timed, optimizer, scheduler, device, cfg.label_smoothing, bf16=args.bf16)
         if device.type == "cuda":
             torch.cuda.synchronize()
         return time.perf_counter() - start, timed.seconds
@@ -95,12 +101,14 @@ def main() -> None:
     total, make = float(np.median(totals)), float(np.median(making))
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} torch threads"
     print(f"device {device} ({name}), {args.clips} clips, batches of {cfg.batch_size}, {len(batches)} steps per epoch, "
-          f"torch {torch.__version__}, {os.cpu_count()} CPUs")
+          f"torch {torch.__version__}, {os.cpu_count()} CPUs; {arch.upper()} width {width}, "
+          f"{'bfloat16 autocast' if args.bf16 else 'float32'}"
+          + (f", CPU capability {torch.backends.cpu.get_cpu_capability()}" if device.type == "cpu" else ""))
     print(f"  epoch       {total:7.2f} s   (median of {args.epochs})")
     print(f"    batches   {make:7.2f} s   (crops, speed perturbation, noise: CPU)")
     print(f"    model     {total - make:7.2f} s   (forward, backward, optimiser)")
     runs = cfg.epochs * cfg.ensemble
-    print(f"  the shipped recipe ({cfg.epochs} epochs x {cfg.ensemble} M5s): about {total * runs / 60:.0f} min of epochs "
+    print(f"  the shipped recipe ({cfg.epochs} epochs x {cfg.ensemble} members): about {total * runs / 60:.0f} min of epochs "
           f"(validation passes extra)")
 
 

@@ -142,3 +142,19 @@ def test_test_time_speeds_average_the_logits_of_each_speed(model, tmp_path, exam
     plain = EmotionRecognizer.load(tmp_path, device="cpu")
     plain.config["preprocessing"].pop("test_time_speeds")
     assert EmotionRecognizer(plain.model, plain.config, "cpu").speeds == (1.0,)  # older configs: as recorded
+
+
+def test_a_bfloat16_training_step_keeps_float32_weights_and_the_same_loss_give_or_take():
+    """train --bf16: the forward pass under autocast; weights, batch norm and the loss stay float32."""
+    from train.fit import train_one_epoch
+
+    losses = {}
+    for bf16 in (False, True):
+        torch.manual_seed(0)
+        net = M5(M5Config(n_channel=8))
+        opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
+        batches = [(torch.randn(4, 16000, generator=torch.Generator().manual_seed(1)), torch.tensor([0, 1, 2, 3]))]
+        losses[bf16] = train_one_epoch(net, batches, opt, sched, "cpu", 0.1, bf16=bf16)["train_loss"]
+        assert all(p.dtype == torch.float32 for p in net.parameters())
+    assert losses[True] == pytest.approx(losses[False], rel=0.05) and losses[True] != losses[False]

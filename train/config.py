@@ -61,6 +61,7 @@ class TrainConfig:
     seed: int = 1337  # the first member's seed: initialisation, crops, augmentation; the same seed gives the same weights on a CPU
     device: str = ""  # '' = cuda when available, else cpu
     threads: int = 0  # torch CPU threads; 0 = torch's default (one per core)
+    bf16: bool = False  # training's forward passes under bfloat16 autocast (a GPU, or a CPU with AVX512-BF16); validation stays float32
     ensemble: int = 3  # M5s trained from seeds seed, seed+1, ...; their logits are averaged
     nemo: str = ""  # nEMO folder (either layout) to train on as well; '' = RAVDESS only
     nemo_val_speakers: str = "IC0,KS0"  # nEMO validation speakers (one female, one male); its test speakers are fixed in train.corpora.nemo
