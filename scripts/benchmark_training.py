@@ -1,7 +1,7 @@
 """How long does a training epoch take on this machine? The shipped recipe's epoch, timed.
 
     python scripts/benchmark_training.py [--device cpu|cuda] [--clips 960] [--epochs 3] [--threads N]
-                                         [--arch m5|m11] [--n-channel C] [--bf16]
+                                         [--arch m5|m11] [--n-channel C] [--bf16] [--loader-workers N]
 
 Runs the shipped weights' own training config (weights/config.json: crop,
 batch size, speed perturbation, noise, optimiser, schedule) through
@@ -14,7 +14,9 @@ is RAVDESS actors 1-16, the shipped training set), so the audio lengths are
 realistic and the numbers are the epoch's cost, not its accuracy. The full
 run costs about `epochs x ensemble` of these (plus validation), e.g.
 100 x 3 for the shipped weights. `--arch`, `--n-channel` and `--bf16` time the
-capacity candidates and bfloat16 autocast (train --bf16) on the same epoch.
+capacity candidates and bfloat16 autocast (train --bf16) on the same epoch;
+`--loader-workers N` makes the batches in N processes (train --loader-workers),
+which is what a GPU needs: there "batches" is then the time the model waited.
 """
 
 from __future__ import annotations
@@ -63,13 +65,14 @@ def main() -> None:
     parser.add_argument("--arch", default=None, help="m5 or m11 (default: the shipped weights')")
     parser.add_argument("--n-channel", type=int, default=0, help="network width (default: the shipped weights')")
     parser.add_argument("--bf16", action="store_true", help="the forward pass under bfloat16 autocast, as train --bf16")
+    parser.add_argument("--loader-workers", type=int, default=0, help="processes making the batches, as train --loader-workers")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
     from emotion import load_audio
     from emotion.model import M5, M5Config
-    from train.batches import train_batches
+    from train.batches import loader, train_batches
     from train.config import TrainConfig
     from train.fit import train_one_epoch
 
@@ -85,7 +88,8 @@ def main() -> None:
     arch, width = args.arch or cfg.arch, args.n_channel or cfg.n_channel
     model = M5(M5Config(n_channel=width, dropout=cfg.dropout, sample_rate=cfg.sample_rate, arch=arch)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    batches = train_batches(cfg, audio, labels, np.random.default_rng(cfg.seed))
+    batches = loader(train_batches(cfg, audio, labels, np.random.default_rng(cfg.seed)), args.loader_workers, cfg.seed,
+                     pin_memory=device.type == "cuda")
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=len(batches) * (args.epochs + 1))
 
     def epoch() -> tuple[float, float]:
@@ -102,7 +106,8 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} torch threads"
     print(f"device {device} ({name}), {args.clips} clips, batches of {cfg.batch_size}, {len(batches)} steps per epoch, "
           f"torch {torch.__version__}, {os.cpu_count()} CPUs; {arch.upper()} width {width}, "
-          f"{'bfloat16 autocast' if args.bf16 else 'float32'}"
+          f"{'bfloat16 autocast' if args.bf16 else 'float32'}, batches made "
+          f"{f'in {args.loader_workers} worker processes' if args.loader_workers else 'in this process'}"
           + (f", CPU capability {torch.backends.cpu.get_cpu_capability()}" if device.type == "cpu" else ""))
     print(f"  epoch       {total:7.2f} s   (median of {args.epochs})")
     print(f"    batches   {make:7.2f} s   (crops, speed perturbation, noise: CPU)")

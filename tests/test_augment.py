@@ -174,3 +174,38 @@ def test_nemo_share_keeps_every_ravdess_clip_each_epoch_and_draws_nemo_afresh():
         batches(corpus=corpus, second_share=1.0)
     with pytest.raises(ValueError, match="give --nemo too"):
         resolve_split(TrainConfig(nemo_share=0.4))
+
+
+@pytest.mark.slow  # starts worker processes
+def test_batches_made_in_loader_workers_are_the_same_for_any_number_of_workers(speech, rooms):
+    """train --loader-workers N: each batch draws from its own generator (seed, epoch, batch), so
+    one worker, two workers and the same scheme in this process give the same epochs,
+    in order, with every transform on; the one-stream batches (N = 0) stay the recorded runs'."""
+    from train.batches import loader, train_batches
+    from train.channels import prepare_babble_talkers
+    from train.config import TrainConfig
+
+    audio = [np.roll(speech, 1000 * i) for i in range(20)]
+    cfg = TrainConfig(batch_size=4, codecs=True, variant_prob=0.5, channel_sim=0.5, mic_filter=0.5, mic_tilt=4,
+                      mic_per_clip=True, nemo="n", nemo_share=0.3)
+    simulation = {"variants": [[-a] for a in audio], "channel": (rooms[:2], prepare_babble_talkers(audio[:4]), 0.5)}
+    corpora = ["ravdess"] * 12 + ["nemo"] * 8
+    masks = np.ones((20, 8), bool)
+
+    def epochs(workers, in_process=False):
+        b = train_batches(cfg, audio, list(range(8)) * 2 + [0] * 4, np.random.default_rng(5), masks, simulation, corpora)
+        made = loader(b, workers, seed=5)
+        if in_process:
+            made = b  # loader() switched it to a generator per batch; iterate it here, as one shard
+        return [[tuple(t.numpy() for t in batch) for batch in made] for _ in range(2)]
+
+    one, two, here = epochs(1), epochs(2), epochs(1, in_process=True)
+    stream = epochs(0)
+    assert len(one[0]) == len(stream[0]) == train_batches(cfg, audio, [0] * 20, np.random.default_rng(5), masks,
+                                                          simulation, corpora).__len__()
+    for a, b, c in zip(sum(one, []), sum(two, []), sum(here, [])):
+        for x, y, z in zip(a, b, c):
+            np.testing.assert_array_equal(x, y)  # workers run torch on one thread each: bit for bit
+            np.testing.assert_allclose(x, z, rtol=1e-4, atol=1e-6)  # here torch may split a filter over threads
+    assert not np.array_equal(one[0][0][0], one[1][0][0])  # epochs differ
+    assert not np.array_equal(one[0][0][0], stream[0][0][0])  # and differ from the one-stream batches

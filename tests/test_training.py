@@ -293,6 +293,7 @@ def test_every_training_flag_explains_itself_in_help(capsys):
     (["--test-time-speeds", "0,1"], "between 0.5 and 2"),
     (["--val-actors", "21"], "overlap"),
     (["--arch", "m7"], "--arch is one of m5, m11"),
+    (["--loader-workers", "-1"], "--loader-workers is a number of processes"),
 ])
 def test_training_cli_refuses_bad_flags_in_one_line_before_writing_anything(ravdess, tmp_path, flags, message):
     from train.cli import main
@@ -444,13 +445,18 @@ def test_mixup_microphone_filter_and_class_weights_train_deterministically(ravde
 
 
 def test_an_m11_run_ships_weights_that_describe_and_serve_themselves(ravdess, tmp_path, trained, example_clips):
+    """--arch m11, with the batches made in a DataLoader worker (--loader-workers, as on a GPU)."""
     cfg, _ = trained
-    run(small_config(ravdess, tmp_path, out="m11", cache=cfg.cache, epochs=1, arch="m11"), command="test m11")
+    run(small_config(ravdess, tmp_path, out="m11", cache=cfg.cache, epochs=2, arch="m11", loader_workers=1),
+        command="test m11")
     rec = EmotionRecognizer.load(tmp_path / "m11", device="cpu")
     assert rec.config["model"]["arch"] == "m11" and len(rec.model.blocks) == 10
     probs = rec.probabilities(load_audio(example_clips[0]))
     assert sum(probs.values()) == pytest.approx(1.0)
     assert "(its deeper member, M11: ten convolutional layers)" in (tmp_path / "m11" / "README.md").read_text()
+    log = [json.loads(line) for line in (tmp_path / "m11" / "run" / "log.jsonl").read_text().splitlines()]
+    assert [row["epoch"] for row in log] == [1, 2] and log[0]["train_loss"] != log[1]["train_loss"]
+    assert json.loads((tmp_path / "m11" / "config.json").read_text())["training"]["config"]["loader_workers"] == 1
 
 
 def test_test_time_speeds_change_serving_not_training(ravdess, tmp_path, trained):

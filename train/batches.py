@@ -23,6 +23,13 @@ so and look odd without this note: a transform that is off draws nothing
 transform to apply its crops are finished one by one as they are cut (the
 order earlier runs drew their numbers in).
 
+On a GPU the model outruns one CPU core making batches, so `loader(batches, n)`
+makes them in n DataLoader worker processes. Each batch then draws from a
+generator of its own, seeded by (seed, epoch, batch), instead of one stream
+for the whole run: the batches are the same whatever n (1 or 16), but they
+are not the one-stream batches of the recorded runs, so a run records its
+`loader_workers` (0, the default, is the one stream).
+
 Adding an augmentation: a class with `describe()` (its entry in the run's
 record, or None when off) and `__call__`, listed in `TrainBatches.__init__`.
 """
@@ -312,6 +319,8 @@ class TrainBatches:
         if speed_per_clip and len(speeds) < 2:
             raise ValueError("A speed per crop is a way of drawing the speed perturbation: give it more than one speed.")
         rng = generator
+        self.seed_per_batch: int | None = None  # set by loader(): each batch's generator seeded by (seed, epoch, batch)
+        self.epoch = 0
         self.audio, self.labels, self.class_masks = audio, np.asarray(labels), class_masks
         self.crop, self.sample_rate, self.rng = crop, sample_rate, rng
         self.sampler = EpochSampler(len(audio), batch_size, rng, corpus, second_share, shares)
@@ -347,22 +356,75 @@ class TrainBatches:
             x = transform(x)
         return x
 
+    def _reseed(self, *key: int) -> None:
+        """Every transform holds this one generator: restarting it here restarts them all."""
+        self.rng.bit_generator.state = np.random.PCG64([self.seed_per_batch, *key]).state
+
     def __iter__(self):
-        for idx in self.sampler:
-            speeds = self.speed.draw(len(idx)) if self.speed is not None else None
-            if speeds is None and not self.batch_transforms:
-                x = np.stack([self._finish(self._cut(j, self.crop)) for j in idx])  # (B, crop)
-            else:
-                lengths = self.speed.lengths(speeds, len(idx)) if self.speed is not None else [self.crop] * len(idx)
-                rows = [self._cut(j, n) for j, n in zip(idx, lengths)]
-                x = self.speed(rows, speeds) if speeds is not None else torch.from_numpy(np.stack(rows))
-                for transform in self.batch_transforms:
-                    x = transform(x)
-                x = np.stack([self._finish(row) for row in x.numpy()])  # (B, crop)
-            if self.class_masks is None:
-                yield torch.from_numpy(x), torch.from_numpy(self.labels[idx])
-            else:
-                yield torch.from_numpy(x), torch.from_numpy(self.labels[idx]), torch.from_numpy(self.class_masks[idx])
+        if self.seed_per_batch is None:  # one stream: the recorded runs' batches
+            for idx in self.sampler:
+                yield self._batch(idx)
+            return
+        info = torch.utils.data.get_worker_info()
+        shard, shards = (info.id, info.num_workers) if info is not None else (0, 1)
+        epoch, self.epoch = self.epoch, self.epoch + 1  # each worker counts the epochs it serves: all of them
+        self._reseed(epoch)
+        for i, idx in enumerate(list(self.sampler)):  # every worker draws the epoch's order; each makes its batches
+            if i % shards == shard:
+                self._reseed(epoch, i)
+                yield self._batch(idx)
+
+    def _batch(self, idx: np.ndarray) -> tuple[torch.Tensor, ...]:
+        speeds = self.speed.draw(len(idx)) if self.speed is not None else None
+        if speeds is None and not self.batch_transforms:
+            x = np.stack([self._finish(self._cut(j, self.crop)) for j in idx])  # (B, crop)
+        else:
+            lengths = self.speed.lengths(speeds, len(idx)) if self.speed is not None else [self.crop] * len(idx)
+            rows = [self._cut(j, n) for j, n in zip(idx, lengths)]
+            x = self.speed(rows, speeds) if speeds is not None else torch.from_numpy(np.stack(rows))
+            for transform in self.batch_transforms:
+                x = transform(x)
+            x = np.stack([self._finish(row) for row in x.numpy()])  # (B, crop)
+        if self.class_masks is None:
+            return torch.from_numpy(x), torch.from_numpy(self.labels[idx])
+        return torch.from_numpy(x), torch.from_numpy(self.labels[idx]), torch.from_numpy(self.class_masks[idx])
+
+
+class _Batches(torch.utils.data.IterableDataset):
+    def __init__(self, batches: TrainBatches):
+        self.batches = batches
+
+    def __iter__(self):
+        return iter(self.batches)
+
+
+class LoadedBatches:
+    """TrainBatches made in DataLoader workers (see loader); iterable once per epoch, with a length."""
+
+    def __init__(self, batches: TrainBatches, workers: int, pin_memory: bool):
+        self.batches = batches
+        self.loader = torch.utils.data.DataLoader(_Batches(batches), batch_size=None, num_workers=workers,
+                                                  persistent_workers=True, pin_memory=pin_memory, prefetch_factor=4)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self):
+        return iter(self.loader)
+
+    def describe(self) -> list[dict]:
+        return self.batches.describe()
+
+
+def loader(batches: TrainBatches, workers: int, seed: int, pin_memory: bool = False) -> TrainBatches | LoadedBatches:
+    """The batches made in `workers` processes (0: here, one stream, as the recorded runs).
+    Workers interleave in order (batch i comes from worker i mod n), so the epoch's order
+    is kept, and each batch's generator is seeded by (seed, epoch, i): the same batches
+    for any number of workers."""
+    if workers <= 0:
+        return batches
+    batches.seed_per_batch = seed
+    return LoadedBatches(batches, workers, pin_memory)
 
 
 def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], generator: np.random.Generator,

@@ -61,6 +61,7 @@ class TrainConfig:
     seed: int = 1337  # the first member's seed: initialisation, crops, augmentation; the same seed gives the same weights on a CPU
     device: str = ""  # '' = cuda when available, else cpu
     threads: int = 0  # torch CPU threads; 0 = torch's default (one per core)
+    loader_workers: int = 0  # processes making the batches (a GPU outruns one core); 0 = here, as one random stream (the recorded runs); N >= 1: a generator per batch, the same batches for any N
     bf16: bool = False  # training's forward passes under bfloat16 autocast (a GPU, or a CPU with AVX512-BF16); validation stays float32
     ensemble: int = 3  # M5s trained from seeds seed, seed+1, ...; their logits are averaged
     nemo: str = ""  # nEMO folder (either layout) to train on as well; '' = RAVDESS only
@@ -130,6 +131,8 @@ def check_flags(cfg: TrainConfig) -> None:
         raise ValueError("--mic-tilt tilts the batches the microphone filter colours: give --mic-filter a share too.")
     if unknown := cfg.scored_only() - set(cfg.corpus_folders()):
         raise ValueError(f"--train-scored-only names {', '.join(sorted(unknown))}, which this run does not train on.")
+    if cfg.loader_workers < 0:
+        raise ValueError(f"--loader-workers is a number of processes, 0 or more; got {cfg.loader_workers}.")
     if cfg.arch not in ARCHS:
         raise ValueError(f"--arch is one of {', '.join(ARCHS)}, not '{cfg.arch}'.")
     if cfg.select_on not in ("all", "main"):

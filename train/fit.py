@@ -23,7 +23,7 @@ from emotion.inference import clip_logits
 from emotion.labels import EMOTIONS
 from emotion.model import M5, M5Config, standardise
 
-from .batches import train_batches
+from .batches import loader, train_batches
 from .config import TrainConfig
 from .corpora import CORPORA, MAIN, classes_of, names_of
 from .data import ClipSet
@@ -137,6 +137,7 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
     batches = train_batches(cfg, subset["train"].audio, subset["train"].labels, generator=np.random.default_rng(seed),
                             class_masks=subset["train"].class_masks() if cfg.nemo_loss == "masked" and len(cfg.corpus_folders()) > 1 else None,
                             simulation=simulation, corpora=subset["train"].corpora)
+    batches = loader(batches, cfg.loader_workers, seed, pin_memory=torch.device(device).type == "cuda")
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * len(batches))
 
