@@ -11,7 +11,7 @@ fold's own record where the run trained on that corpus (`NAME_val`, held out by
 scripts/voices_baseline.py does; kept in the fold's folder as voices_extra.json,
 keyed by the weights' SHA-256). A corpus named by --nemo/--corpora is in the
 union; so the scores compare candidates that train on different corpora on the
-same ground (the results log's clarification of 12:10, 2026-12-02).
+same ground (the results log's clarification of 12:07, 2026-12-02).
 
 Folds recorded in `--records` (experiments/crossval_dev_NAME/crossval.json) but not
 on disk are used for what they hold (their weights are gone).
