@@ -16,10 +16,12 @@ same ground (the results log's clarification of 12:07, 2026-12-02).
 Folds recorded in `--records` (experiments/crossval_dev_NAME/crossval.json) but not
 on disk are used for what they hold (their weights are gone).
 
-Then the constraints, over the folds every candidate has: the worst benchmark
-channel (each channel's accuracy averaged over the folds) within 10 points of
-clean's average, and RAVDESS's mean UAR at most 3 points below C4's on the same
-folds (experiments/crossval_dev_C4).
+Then the constraints, over the folds every candidate has: the gap between clean
+and the worst benchmark channel (each channel's accuracy averaged over the
+folds) at most 3 points wider than C4's on the same folds (C4's own single fold
+models miss the 10 points the shipped ensemble met; that bound is checked on the
+shipped weights, actors 21-24), and RAVDESS's mean UAR at most 3 points below
+C4's on the same folds (experiments/crossval_dev_C4).
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ from train.crossval import finished_folds  # noqa: E402
 from train.data import decode_clips  # noqa: E402
 from train.metrics import corpus_metrics  # noqa: E402
 
-CHANNEL_GAP = 0.10  # worst channel within 10 points of clean (accuracy)
+CHANNEL_GAP = 0.10  # the shipped ensemble's worst channel within 10 points of clean (accuracy; checked on 21-24)
+CHANNEL_MARGIN = 0.03  # on the development folds: the worst channel's gap at most 3 points wider than C4's
 RAVDESS_MARGIN = 0.03  # RAVDESS held-out UAR at most 3 points below C4's on the same fold
 
 
@@ -112,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     folders = {k: v for k, v in TrainConfig(nemo=args.nemo, corpora=args.corpora).corpus_folders().items() if k != "ravdess"}
     records = Path(args.records)
-    base = {m["fold"]: m["uar"] for m in json.loads((records / f"crossval_dev_{args.baseline}" / "crossval.json").read_text())["folds"]}
+    base_folds = {m["fold"]: m for m in json.loads((records / f"crossval_dev_{args.baseline}" / "crossval.json").read_text())["folds"]}
+    base = {k: m["uar"] for k, m in base_folds.items()}
+    base_rows = {k: {"clean": m["accuracy"], "channels": m["channels"]} for k, m in base_folds.items() if "channels" in m}
     runs = dict(item.split("=", 1) for item in args.runs.split(","))
     table = {label: fold_scores(label, Path(out), records, folders, args.cache) for label, out in runs.items()}
     names = ["ravdess", *folders]
@@ -138,7 +143,11 @@ def main(argv: list[str] | None = None) -> int:
             # Each channel's accuracy and clean's averaged over the folds, then the worst channel:
             # one fold's single model is noisier than the rule's 10 points.
             "channel_gap": channel_gap(on_common),
-            "channel_ok": bool(on_common) and channel_gap(on_common)[1] >= -CHANNEL_GAP,
+            "baseline_channel_gap": channel_gap([base_rows[k] for k in common if k in base_rows]),
+            # C4 itself misses 10 points on single development-fold models (the results log, 12:23):
+            # the bound is C4's own gap on the same folds, give or take the RAVDESS margin.
+            "channel_ok": bool(on_common) and channel_gap(on_common)[1]
+            >= channel_gap([base_rows[k] for k in common if k in base_rows])[1] - CHANNEL_MARGIN,
             "ravdess_ok": bool(on_common) and float(np.mean([r["ravdess"] for r in on_common])) >= np.mean([base[k] for k in common]) - RAVDESS_MARGIN,
             "per_fold": {k: rows[k] for k in rows},
         }
@@ -149,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"{label}: voices {s['voices']:.1%} on folds {s['folds']} "
               f"({', '.join(f'{n} {v:.1%}' for n, v in s['per_corpus'].items())}); "
-              f"worst channel over those folds {s['channel_gap'][0]} {s['channel_gap'][1]:+.1%} from clean: "
+              f"worst channel over those folds {s['channel_gap'][0]} {s['channel_gap'][1]:+.1%} from clean "
+              f"({args.baseline}: {s['baseline_channel_gap'][0]} {s['baseline_channel_gap'][1]:+.1%}): "
               f"{'met' if s['channel_ok'] else 'MISSED'}; RAVDESS constraint {'met' if s['ravdess_ok'] else 'MISSED'}")
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=1, default=float) + "\n")
