@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -112,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpora", default="", help="NAME=FOLDER,... the other corpora of the union")
     parser.add_argument("--cache", default=".cache")
     parser.add_argument("--json", default="", help="also write the table as JSON here")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads for scoring (0: torch's default)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     folders = {k: v for k, v in TrainConfig(nemo=args.nemo, corpora=args.corpora).corpus_folders().items() if k != "ravdess"}
     records = Path(args.records)
     base_folds = {m["fold"]: m for m in json.loads((records / f"crossval_dev_{args.baseline}" / "crossval.json").read_text())["folds"]}
