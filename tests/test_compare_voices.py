@@ -3,22 +3,18 @@ constraints) applied to recorded development folds."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
-from conftest import ROOT
+from conftest import load_script
 
 CHANNELS = ("telephone_g711", "room_hall")
 
 
 @pytest.fixture(scope="module")
 def compare():
-    spec = importlib.util.spec_from_file_location("compare_voices", ROOT / "scripts" / "compare_voices.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("compare_voices")
 
 
 def fold(k, uar, accuracy, channels, **val):

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 
 import pytest
 
-from conftest import ROOT, WEIGHTS
+from conftest import WEIGHTS, load_script
 
 
 @pytest.fixture(scope="module")
 def publish():
-    spec = importlib.util.spec_from_file_location("publish_weights", ROOT / "scripts" / "publish_weights.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("publish_weights")
 
 
 def test_dry_run_lists_the_files_and_validates_the_card(publish, capsys):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 
 import numpy as np
@@ -12,20 +11,12 @@ import torch
 from emotion import speech
 from emotion.audio import load_audio, trim_silence
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 SR = 16000
 
 
-def _measure_vad():
-    """scripts/measure_vad.py, whose non_speech_cases are the sounds refused here."""
-    spec = importlib.util.spec_from_file_location("measure_vad", ROOT / "scripts" / "measure_vad.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-NON_SPEECH = _measure_vad().non_speech_cases
+NON_SPEECH = load_script("measure_vad").non_speech_cases  # scripts/measure_vad.py: the sounds refused here
 KNOWN_MISSES = {"mains hum -20 dBFS"}  # silero hears its onset as 0.9 s of speech (docs/reliability.md)
 
 
