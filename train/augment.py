@@ -127,20 +127,11 @@ def codec_variants(audio: list[np.ndarray], cache_dir=None) -> list[list[np.ndar
 
 
 def clip_cached(clip: np.ndarray, what: str, compute, cache_dir: str | os.PathLike | None) -> np.ndarray:
-    """compute() of one clip, kept in CACHE_DIR/clips/WHAT/DIGEST.npy (the digest covers
-    the clip's samples; written atomically, so processes side by side may share it).
-    For deterministic transforms only: the result must depend on nothing but the clip."""
-    if not cache_dir:
-        return compute()
-    path = Path(cache_dir) / "clips" / what / f"{audio_digest([clip])[:24]}.npy"
-    if path.exists():
-        return np.load(path)
-    out = np.asarray(compute(), dtype=np.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
-    np.save(tmp, out)
-    tmp.replace(path)
-    return out
+    """compute() of one clip, kept in CACHE_DIR/clips/WHAT/DIGEST.npz by train.data.cached_clips
+    (the digest covers the clip's samples). For deterministic transforms only: the result must
+    depend on nothing but the clip."""
+    path = Path(cache_dir) / "clips" / what / f"{audio_digest([clip])[:24]}.npz" if cache_dir else None
+    return cached_clips(path, lambda: [np.asarray(compute(), dtype=np.float32)])[0]
 
 
 def training_rooms(n: int = N_TRAINING_ROOMS) -> list[tuple[np.ndarray, int]]:

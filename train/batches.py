@@ -412,9 +412,6 @@ class LoadedBatches:
     def __iter__(self):
         return iter(self.loader)
 
-    def describe(self) -> list[dict]:
-        return self.batches.describe()
-
 
 def loader(batches: TrainBatches, workers: int, seed: int, pin_memory: bool = False) -> TrainBatches | LoadedBatches:
     """The batches made in `workers` processes (0: here, one stream, as the recorded runs).

@@ -38,7 +38,7 @@ class TrainConfig:
     train_actors: str = ""  # default: every actor not in val or test
     sample_rate: int = 16000  # Hz the model hears
     n_channel: int = 64  # M5 width (blocks 3-4 use twice this; M11: the first group's, doubling each group)
-    arch: str = "m5"  # m5, or m11: the deeper member of the same family (Dai et al. 2017), about 2.7 times M5's compute
+    arch: str = "m5"  # m5, or m11: the deeper member of the same family (Dai et al. 2017), about 1.5x M5's training step on a CPU
     dropout: float = 0.2  # before the classifier
     crop_seconds: float = 3.0  # training crop = inference window
     hop_seconds: float = 0.5  # hop between inference windows

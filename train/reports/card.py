@@ -52,10 +52,10 @@ PUBLISHED = [
 ]
 
 
-
 def deeper(model: dict) -> str:
     """'' for M5; for M11 the words that say the network is the family's deeper member."""
     return " (its deeper member, M11: ten convolutional layers)" if model.get("arch", "m5") == "m11" else ""
+
 
 def with_corpus_facts(config: dict) -> dict:
     """`config`, with the facts (train.corpora) of every corpus it was trained or tested on that
