@@ -29,6 +29,11 @@ def corpora(config: dict) -> list[dict]:
     return [{"name": name, **recorded.get(name, {})} for name in config.get("training", {}).get("corpora", ["ravdess"])]
 
 
+def listed(names: list[str], conjunction: str = "and") -> str:
+    """'RAVDESS', 'RAVDESS and nEMO', 'RAVDESS, nEMO and ASED'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" {conjunction} " + names[-1]
+
+
 def corpus_sentence(corpus: dict, spanish: bool = False) -> str:
     """'**RAVDESS**: studio recordings of ...' (Spanish: '..., en polaco.'), from what is recorded."""
     summary, language = (corpus.get("summary_es"), corpus.get("language_es")) if spanish else (corpus.get("summary"), None)
@@ -92,8 +97,7 @@ def simulated_sentence_es(config: dict) -> str:
             + (["filtros de micrófono"] if "microphone_filter" in kinds else []))
     if not what:
         return ""
-    listed = ", ".join(what[:-1]) + " y " + what[-1] if len(what) > 1 else what[0]
-    return f" Al entrenar, parte de los fragmentos pasó por {listed}, para que otros micrófonos y salas suenen menos nuevos."
+    return f" Al entrenar, parte de los fragmentos pasó por {listed(what, 'y')}, para que otros micrófonos y salas suenen menos nuevos."
 
 
 def weakest(per_class: dict[str, float], k: int = 3) -> list[tuple[str, float]]:
@@ -126,37 +130,96 @@ NUMBERS = {5: "five", 6: "six", 7: "seven"}
 NUMBERS_ES = {5: "cinco", 6: "seis", 7: "siete"}
 
 
-def corpora_sentence(config: dict) -> str:
-    """Each other corpus's test speakers' result, where the weights have one ('' otherwise)."""
-    metrics = config.get("metrics", {})
-    out = []
-    for key, facts in added_corpora(config):
-        m = metrics.get(f"{key}_test")
-        if not m:
-            continue
-        name, k = facts["name"], len(m.get("classes") or facts.get("emotions") or ())
-        language = f"{facts['language']}, " if facts.get("language") else ""
-        out.append(
-            f"On the **{m['n']} {name} clips of speakers {', '.join(m['speakers'])}** ({language}never heard in training), "
-            f"over {name}'s {NUMBERS.get(k, k)} emotions: accuracy **{m['accuracy']:.1%}**, UAR {m['uar']:.1%} "
-            f"(chance {m['chance']:.1%}); neutral recall {m['per_class'].get('neutral', float('nan')):.0%}."
-        )
-    return " ".join(out)
+LICENSE_ES = {"research use, cited": "uso en investigación, citándolo",
+              "research use, cited (no licence file)": "uso en investigación, citándolo (sin fichero de licencia)"}
 
 
-def corpora_sentence_es(config: dict) -> str:
-    """corpora_sentence, in Spanish and in fewer words (with a leading space; '' when none)."""
+def _cell(text: str) -> str:
+    return str(text).replace("|", "/")
+
+
+def corpora_table(config: dict, spanish: bool = False) -> str:
+    """Every corpus the weights trained on -- language, speakers, emotions, licence, citation --
+    as a Markdown table, from the facts training recorded ('' for weights from before that record)."""
+    data = [c for c in corpora(config) if c.get("language")]
+    if not data:
+        return ""
+    if spanish:
+        head = "| corpus | idioma | hablantes | emociones | licencia | cita |"
+        rows = [f"| {c['name']} | {c.get('language_es', c['language'])} | {c.get('speakers', '?')} | "
+                f"{', '.join(EMOTIONS_ES.get(e, e) for e in c.get('emotions', []))} | "
+                f"{_cell(LICENSE_ES.get(c.get('license', ''), c.get('license', '?')))} | {c.get('short_citation', '')} |" for c in data]
+    else:
+        head = "| corpus | language | speakers | emotions | licence | citation |"
+        rows = [f"| {c['name']} | {c['language']} | {c.get('speakers', '?')} | {', '.join(c.get('emotions', []))} | "
+                f"{_cell(c.get('license', '?'))} | {c.get('short_citation', '')} |" for c in data]
+    return "\n".join([head, "| --- | --- | --- | --- | --- | --- |", *rows])
+
+
+def heldout_rows(config: dict) -> list[dict]:
+    """One row per corpus with a held-out result in config.json: RAVDESS's test actors, then each
+    other corpus's declared test speakers (`<corpus>_test`), with UAR over that corpus's own classes."""
     metrics = config.get("metrics", {})
-    out = ""
+    rows = []
+    if test := metrics.get("test"):
+        rows.append({"name": "RAVDESS", "speakers": f"actors {test_actors_text(config)}", "n": test["n"],
+                     "classes": len(config.get("labels", EMOTIONS_ES)), "uar": test["uar"],
+                     "accuracy": test["accuracy"], "chance": CHANCE, "neutral": test.get("per_class", {}).get("neutral")})
     for key, facts in added_corpora(config):
-        m = metrics.get(f"{key}_test")
-        if not m:
-            continue
-        k = len(m.get("classes") or facts.get("emotions") or ())
-        language = f" en {facts['language_es']}" if facts.get("language_es") else ""
-        out += (f" En {m['n']} clips{language} de los hablantes de {facts['name']} {', '.join(m['speakers'])}, nunca oídos: "
-                f"exactitud **{_pct(m['accuracy'])}** sobre {NUMBERS_ES.get(k, k)} emociones (azar {_pct(m['chance'])}).")
-    return out
+        if m := metrics.get(f"{key}_test"):
+            rows.append({"name": facts["name"], "speakers": ", ".join(m["speakers"]), "n": m["n"],
+                         "classes": len(m.get("classes") or facts.get("emotions") or ()), "uar": m["uar"],
+                         "accuracy": m["accuracy"], "chance": m["chance"], "neutral": m.get("per_class", {}).get("neutral")})
+    return rows
+
+
+def heldout_table(config: dict, spanish: bool = False) -> str:
+    """The held-out UAR per corpus (speakers never heard in training or model selection), as Markdown;
+    '' when the weights carry no test metrics."""
+    rows = heldout_rows(config)
+    if not rows:
+        return ""
+    if spanish:
+        head = "| corpus | hablantes nunca oídos | clips | emociones | UAR | exactitud | azar | recall de neutral |"
+        body = [f"| {r['name']} | {r['speakers'].replace('actors', 'actores')} | {r['n']} | {r['classes']} | "
+                f"**{_pct(r['uar'])}** | {_pct(r['accuracy'])} | {_pct(r['chance'])} | "
+                f"{_pct(r['neutral'], 0) if r['neutral'] is not None else ''} |" for r in rows]
+    else:
+        head = "| corpus | speakers never heard | clips | emotions | UAR | accuracy | chance | neutral recall |"
+        body = [f"| {r['name']} | {r['speakers']} | {r['n']} | {r['classes']} | **{r['uar']:.1%}** | "
+                f"{r['accuracy']:.1%} | {r['chance']:.1%} | {'' if r['neutral'] is None else format(r['neutral'], '.0%')} |"
+                for r in rows]
+    return "\n".join([head, "|" + " --- |" * 8, *body])
+
+
+def research_use_sentence(config: dict, spanish: bool = False) -> str:
+    """The corpora shared for research use (ASED, EMOVO) named as such; '' when none trained the weights."""
+    research = [c["name"] for c in corpora(config) if "research" in c.get("license", "")]
+    if not research:
+        return ""
+    if spanish:
+        plural = len(research) > 1
+        return (f"{listed(research, 'y')} se comparte{'n' if plural else ''} para uso en investigación, "
+                f"citándolo{'s' if plural else ''}: use estos pesos para investigación y demostración.")
+    return (f"{listed(research)} {'are' if len(research) > 1 else 'is'} shared for research use, cited: "
+            "use these weights for research and demonstration.")
+
+
+def licence_sentence(config: dict, spanish: bool = False) -> str:
+    """What the training data's licences allow: CC BY-NC-SA 4.0 for all, and the corpora shared
+    for research use named as such."""
+    base = ("Solo para demostración e investigación: los datos de entrenamiento y estos pesos son CC BY-NC-SA 4.0 "
+            "(uso no comercial).") if spanish else (
+            "For demonstration and research only: the training data and these weights are CC BY-NC-SA 4.0 "
+            "(non-commercial).")
+    extra = research_use_sentence(config, spanish)
+    return f"{base} {extra}" if extra else base
+
+
+def studio_only(config: dict) -> bool:
+    """Whether every training corpus was recorded in a studio (ASED's speakers recorded themselves).
+    Weights from before the facts said so read it off the corpus's summary."""
+    return all(c.get("studio", "studio" in c.get("summary", "studio")) for c in corpora(config))
 
 
 def generalisation_table(config: dict) -> str:
@@ -179,14 +242,15 @@ def generalisation_table(config: dict) -> str:
 
 def limits(config: dict) -> str:
     data = corpora(config)
-    languages = " and ".join(sorted({c["language"] for c in data if c.get("language")})) or "speech"
-    names = " and ".join(c["name"] for c in data)
+    languages = listed(sorted({c["language"] for c in data if c.get("language")}) or ["speech"])
+    names = listed([c["name"] for c in data])
     test = config.get("metrics", {}).get("test")
     weak = ""
     if test and test.get("per_class"):
         weak = " The weakest emotions on the test actors: " + ", ".join(f"{e} ({r:.0%} recall)" for e, r in weakest(test["per_class"])) + "."
     return (
-        f"Trained on acted {languages} ({names}), recorded with studio microphones. Expect lower accuracy "
+        f"Trained on acted {languages} ({names}), "
+        f"{'recorded with studio microphones' if studio_only(config) else 'mostly recorded with studio microphones'}. Expect lower accuracy "
         "on spontaneous speech, other languages and accents, children, and laptop or phone microphones in "
         f"real rooms.{weak} It recognises how something is *performed*, not what anyone feels."
     )
@@ -204,13 +268,12 @@ narrow convolution blocks and an average over time (Dai et al. 2017, as in the t
 speech-commands tutorial). A clip is covered by {pre['window_seconds']:g} s windows whose predictions are
 averaged; these weights are {what_it_is(config)}.
 
-**Training data.** {data} Split by speaker: {split_sentence(config)}.{simulated_sentence(config)}
+**Training data.** {data} Split by speaker: {split_sentence(config)}.{simulated_sentence(config)}{(chr(10) + chr(10) + corpora_table(config)) if len(corpora(config)) > 1 else ""}
 
-**How good is it?** {score_sentence(config)} {corpora_sentence(config)}{recall}
+**How good is it?** {score_sentence(config)}{recall}{(chr(10) + chr(10) + "Every corpus, on speakers the model never heard (unweighted average recall over the corpus's own emotions):" + chr(10) + chr(10) + heldout_table(config)) if len(heldout_rows(config)) > 1 else ""}
 
 {("**Other voices and channels** (the same test actors through simulated browsers, telephones, laptops, rooms and "
-   "noise, and a corpus in another language):" + chr(10) + chr(10) + generalisation_table(config) + chr(10) + chr(10)) if config.get("generalisation") else ""}**Limits.** {limits(config)} For demonstration and research only: the training data and these
-weights are CC BY-NC-SA 4.0 (non-commercial)."""
+   "noise, and a corpus in another language):" + chr(10) + chr(10) + generalisation_table(config) + chr(10) + chr(10)) if config.get("generalisation") else ""}**Limits.** {limits(config)} {licence_sentence(config)}"""
 
 
 # The benchmark's channels (train.channels) and corpora, named for a Spanish reader.
@@ -240,10 +303,11 @@ def about_es(config: dict) -> str:
     """The app's About panel in Spanish (Markdown): what `about` says, in fewer words."""
     pre = config["preprocessing"]
     data = " ".join(corpus_sentence(c, spanish=True) for c in corpora(config))
-    languages = " y ".join(sorted({c["language_es"] for c in corpora(config) if c.get("language_es")}))
+    languages = listed(sorted({c["language_es"] for c in corpora(config) if c.get("language_es")}) or [""], "y")
     split = config["training"]["split"]
     n = config.get("ensemble_size", 1)
-    what = "un M5" if n == 1 else f"un conjunto de {n} M5 (se promedian sus logits)"
+    arch = config.get("model", {}).get("arch", "m5").upper()
+    what = f"un {arch}" if n == 1 else f"un conjunto de {n} {arch} (se promedian sus logits)"
     test = config.get("metrics", {}).get("test")
     score = (
         f"En los **{test['n']} clips de los actores {test_actors_text(config)}**, a quienes el modelo nunca oyó al "
@@ -265,7 +329,7 @@ def about_es(config: dict) -> str:
             f"\n\n**Otras voces y canales.** Los mismos actores de prueba a través de navegadores, teléfonos, portátiles, "
             f"salas y ruido simulados: el peor canal (sin contar ruido a 5 dB) es {channel_es(worst[0])}, con "
             f"{_pct(worst[1]['accuracy'])} ({drop} puntos frente a la grabación limpia). "
-            f"Otro corpus, en otro idioma: {corpora_text}."
+            f"{'Otros corpus' if len(g['corpora']) > 1 else 'Otro corpus'}, en otros idiomas: {corpora_text}."
         )
     return f"""**M5** es una red convolucional pequeña que escucha la onda sonora tal cual (sin espectrograma):
 una primera capa de filtros de {config['model']['first_kernel']} muestras a {pre['sample_rate'] // 1000} kHz, tres bloques
@@ -273,11 +337,10 @@ de convolución y un promedio en el tiempo (Dai et al. 2017, como en el tutorial
 con ventanas de {pre['window_seconds']:g} s cuyas predicciones se promedian; estos pesos son {what}.
 
 **Datos de entrenamiento.** {data} Separados por hablante: actores {format_actors(split['train'])} para entrenar,
-{format_actors(split['val'])} para validar, {format_actors(split['test'])} para la prueba, evaluada una sola vez.{simulated_sentence_es(config)}
+{format_actors(split['val'])} para validar, {format_actors(split['test'])} para la prueba, evaluada una sola vez.{simulated_sentence_es(config)}{(chr(10) + chr(10) + corpora_table(config, spanish=True)) if len(corpora(config)) > 1 else ""}
 
-**¿Qué tan bueno es?** {score}{corpora_sentence_es(config)}{recall}{other}
+**¿Qué tan bueno es?** {score}{recall}{(chr(10) + chr(10) + "Cada corpus, en hablantes que el modelo nunca oyó (recall medio no ponderado sobre las emociones del corpus):" + chr(10) + chr(10) + heldout_table(config, spanish=True)) if len(heldout_rows(config)) > 1 else ""}{other}
 
-**Límites.** Entrenado con habla actuada{' en ' + languages if languages else ''}, grabada con micrófonos de estudio. Espere menos acierto
+**Límites.** Entrenado con habla actuada{' en ' + languages if languages else ''}, grabada {'' if studio_only(config) else 'sobre todo '}con micrófonos de estudio. Espere menos acierto
 con habla espontánea, **otros idiomas y acentos**, niños, y **micrófonos de portátil o de teléfono** en salas reales.
-Reconoce cómo se *interpreta* una frase, no lo que alguien siente. Solo para demostración e investigación: los datos
-de entrenamiento y estos pesos son CC BY-NC-SA 4.0 (uso no comercial)."""
+Reconoce cómo se *interpreta* una frase, no lo que alguien siente. {licence_sentence(config, spanish=True)}"""

@@ -278,3 +278,57 @@ def test_the_about_panel_says_which_channels_training_simulated(shipped_config):
     clean = copy.deepcopy(shipped_config)
     clean["training"]["augmentation"] = [a for a in clean["training"]["augmentation"] if a["kind"] not in SIMULATED]
     assert "Heard in training" not in about(clean) and "Al entrenar" not in about_es(clean)
+
+
+def four_corpora_config(shipped_config):
+    """The shipped config as weights trained on RAVDESS, nEMO, ASED and EMOVO would record it:
+    the corpora's facts (train.corpora), their splits, and each one's held-out metrics computed
+    by train.metrics from logits (which logits does not matter here: the words must match them)."""
+    import torch
+
+    from train.corpora import CORPORA, classes_of, facts_of
+    from train.metrics import corpus_metrics
+
+    config = copy.deepcopy(shipped_config)
+    names = ["ravdess", "nemo", "ased", "emovo"]
+    config["training"]["corpora"] = names
+    config["corpora"] = {c: facts_of(c) for c in names}
+    gen = torch.Generator().manual_seed(0)
+    for corpus in names[1:]:
+        classes = classes_of(corpus)
+        labels = torch.tensor([classes[i % len(classes)] for i in range(60)])
+        logits = torch.randn(60, 8, generator=gen) + 3.0 * torch.nn.functional.one_hot(labels, 8) * (torch.rand(60, generator=gen) < 0.6)[:, None]
+        config["metrics"][f"{corpus}_test"] = {**corpus_metrics(logits, labels, classes), "speakers": list(CORPORA[corpus].TEST_SPEAKERS)}
+        config["training"]["split"][corpus] = {"train": ["a"], "val": ["b"], "test": list(CORPORA[corpus].TEST_SPEAKERS)}
+    return config
+
+
+def test_weights_trained_on_every_corpus_list_them_and_their_held_out_uar(shipped_config):
+    """Issue #22 §4: the card and the About panel (both languages) list every corpus -- language,
+    speakers, emotions, licence, citation -- and a table of held-out UAR per corpus."""
+    from train.corpora import facts_of
+
+    config = four_corpora_config(shipped_config)
+    card, english, spanish = model_card(config), about(config), about_es(config)
+    for key in ("nemo", "ased", "emovo"):
+        facts, m = facts_of(key), config["metrics"][f"{key}_test"]
+        for text in (card, english):
+            assert f"| {facts['name']} | {facts['language']} | {facts['speakers']} | {', '.join(facts['emotions'])} |" in text
+            assert facts["short_citation"] in text
+            assert (f"| {facts['name']} | {', '.join(m['speakers'])} | {m['n']} | {len(m['classes'])} | **{m['uar']:.1%}** | "
+                    f"{m['accuracy']:.1%} | {m['chance']:.1%} | {m['per_class']['neutral']:.0%} |") in text  # the goal's neutral recall
+        assert f"| {facts['name']} | {facts['language_es']} |" in spanish
+        assert f"**{100 * m['uar']:.1f} %**".replace(".", ",") in spanish
+        assert facts["citation"] in card
+    test = config["metrics"]["test"]
+    assert f"| RAVDESS | actors 21\u201324 | {test['n']} | 8 | **{test['uar']:.1%}** |" in english
+    # ASED's speakers recorded themselves: no claim that every clip is a studio recording
+    assert "), recorded with studio microphones" not in english and "mostly recorded with studio microphones" in english
+    assert "sobre todo con micrófonos de estudio" in spanish
+    assert "ASED and EMOVO are shared for research use, cited" in card and "ASED and EMOVO are shared" in english
+    assert "ASED y EMOVO se comparten para uso en investigación" in spanish
+    assert "Derived from RAVDESS, nEMO, ASED and EMOVO" in card and "(RAVDESS, nEMO, ASED and EMOVO)" in english
+    assert "- ''" not in card.split("---")[1]  # no empty data-set id in the front matter (ASED, EMOVO are not on the Hub)
+    # RAVDESS-only weights keep their short form: no tables of one corpus
+    assert "| corpus |" not in about(shipped_config) and "| corpus |" not in model_card(shipped_config)
+    assert "recorded with studio microphones" in about(shipped_config)

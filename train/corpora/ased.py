@@ -55,6 +55,7 @@ FACTS = {
     "language": "Amharic",
     "language_es": "amárico",
     "language_code": "am",
+    "studio": False,  # they recorded themselves, in their own rooms and on their own microphones
     "speakers": 65,
     "emotions": [EMOTIONS[i] for i in CLASSES],
     "license": "research use, cited (no licence file)",

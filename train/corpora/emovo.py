@@ -37,6 +37,7 @@ FACTS = {
     "language": "Italian",
     "language_es": "italiano",
     "language_code": "it",
+    "studio": True,
     "speakers": 6,
     "emotions": [EMOTIONS[i] for i in CLASSES],
     "license": "research use, cited",

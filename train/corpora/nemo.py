@@ -64,6 +64,7 @@ FACTS = {
     "language": "Polish",
     "language_es": "polaco",
     "language_code": "pl",
+    "studio": True,
     "speakers": 9,
     "emotions": [EMOTIONS[i] for i in CLASSES],
     "license": "CC BY-NC-SA 4.0",

@@ -39,6 +39,7 @@ FACTS = {
     "language": "North-American English",
     "language_es": "inglés norteamericano",
     "language_code": "en",
+    "studio": True,
     "speakers": N_ACTORS,
     "emotions": list(EMOTIONS),
     "license": "CC BY-NC-SA 4.0",

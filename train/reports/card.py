@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from emotion.card import (CHANCE, added_corpora, corpora, corpora_sentence, generalisation_table, limits, split_sentence,
-                          test_actors_text, what_it_is)
+from emotion.card import (CHANCE, added_corpora, corpora, corpora_table, generalisation_table, heldout_rows,
+                          heldout_table, limits, listed, research_use_sentence, split_sentence, test_actors_text, what_it_is)
 from emotion.checkpoint import read_config, update_config
 from emotion.hub import HUB_REPO, SOURCE_REPOSITORY
 from emotion.labels import format_actors, parse_actors
@@ -127,13 +127,14 @@ def card_metadata(config: dict):
                    metric_value=round(test["uar"], 4)),
     ]
     for key, facts in added_corpora(config):
-        m = config["metrics"].get(f"{key}_test")
-        if m:
-            results.append(EvalResult(
-                task_type="audio-classification", task_name=f"Speech emotion recognition ({facts['name']}'s {len(m['classes'])} classes)",
-                dataset_type=facts.get("hf_id") or key, dataset_split="test",
-                dataset_name=f"{facts['name']} speakers {', '.join(m['speakers'])} (unseen)",
-                metric_type="accuracy", metric_value=round(m["accuracy"], 4)))
+        if m := config["metrics"].get(f"{key}_test"):
+            where = {"task_type": "audio-classification",
+                     "task_name": f"Speech emotion recognition ({facts['name']}'s {len(m['classes'])} classes)",
+                     "dataset_type": facts.get("hf_id") or key, "dataset_split": "test",
+                     "dataset_name": f"{facts['name']} speakers {', '.join(m['speakers'])} (unseen)"}
+            results += [EvalResult(**where, metric_type="accuracy", metric_value=round(m["accuracy"], 4)),
+                        EvalResult(**where, metric_type="recall", metric_name="unweighted average recall",
+                                   metric_value=round(m["uar"], 4))]
     data = corpora(config)
     return ModelCardData(
         license="cc-by-nc-sa-4.0",
@@ -141,7 +142,7 @@ def card_metadata(config: dict):
         library_name="pytorch",
         pipeline_tag="audio-classification",
         tags=["audio-classification", "speech-emotion-recognition", "raw-waveform", "m5"],
-        datasets=[c["hf_id"] for c in data],
+        datasets=[c["hf_id"] for c in data if c.get("hf_id")],  # ASED and EMOVO are not on the Hub
         metrics=["accuracy", "recall"],
         model_name="escuchando-emociones-m5",
         eval_results=results,
@@ -160,7 +161,7 @@ def model_card(config: dict, sections: str = "", repo_id: str = HUB_REPO) -> str
     data = corpora(config)
     per_class = " | ".join(f"{test['per_class'][e]:.0%}" for e in config["labels"] if e in test["per_class"])
     published = "\n".join(f"| {name} | {acc} |" for name, acc in PUBLISHED)
-    names = " and ".join(c["name"] for c in data)
+    names = listed([c["name"] for c in data])
     citations = " —\n".join(c["citation"] for c in data)
     return f"""---
 {card_metadata(config).to_yaml()}
@@ -190,7 +191,7 @@ logits (RMS-weighted), analysing at most {pre['max_seconds']:g} s.
 ## Training
 
 `{training['command']}` — {split_sentence(config)}.
-{training_sentence(config)}
+{training_sentence(config)}{(chr(10) + chr(10) + corpora_table(config)) if len(data) > 1 else ""}
 
 ## Results on unseen actors {test_actors_text(config)} ({test['n']} clips)
 
@@ -199,7 +200,7 @@ logits (RMS-weighted), analysing at most {pre['max_seconds']:g} s.
 | **{test['accuracy']:.1%}** | {test['uar']:.1%} | {test.get('ece', float('nan')):.1%} | {test.get('ece_uncalibrated', float('nan')):.1%} |
 
 Validation actors: accuracy {val.get('accuracy', float('nan')):.1%}, UAR {val.get('uar', float('nan')):.1%}. Chance is {CHANCE:.1%}.
-{corpora_sentence(config)}
+{(chr(10) + "Every corpus, on speakers the model never heard (unweighted average recall over the corpus's own emotions):" + chr(10) + chr(10) + heldout_table(config) + chr(10)) if len(heldout_rows(config)) > 1 else ""}
 
 Recall per class ({' | '.join(e for e in config['labels'] if e in test['per_class'])}): {per_class}
 
@@ -227,7 +228,7 @@ speakers appear in training and test and are not comparable.
 ## License and citation
 
 Derived from {names}, so released under [CC BY-NC-SA 4.0]({LICENSE_URL}): attribution,
-non-commercial use, share-alike.
+non-commercial use, share-alike.{(" " + research_use_sentence(config)) if research_use_sentence(config) else ""}
 
 {citations} —
 {M5_CITATION}
