@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast predict train evaluate benchmark system-deps clean
+.PHONY: run test test-fast predict train evaluate benchmark corpora system-deps clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ RAVDESS ?= ../shared/ravdess
 RECIPE ?= --codecs --variant-prob 0.25 --channel-sim 0.25 --mic-filter 0.5 --mic-tilt 4 --mic-per-clip
 train: $(VENV)/.installed-train
 	$(PY) -m train --data $(RAVDESS) $(RECIPE) --out weights
+
+# nEMO, ASED and EMOVO at the commits the results were measured on, into $(DATA)/NAME (git, about 1 GB).
+DATA ?= ../data
+corpora: $(VENV)/.installed-train
+	$(PY) -m train.get_corpora --dest $(DATA)
 
 evaluate: $(VENV)/.installed-train
 	$(PY) -m train.evaluate --weights weights --data $(RAVDESS) --actors 21-24

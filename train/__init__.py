@@ -5,7 +5,7 @@ A one-way street: each layer imports only the layers below it (and the
 lies beneath it. pyproject.toml's import-linter contract holds the code to
 this diagram, and `make test` runs it (tests/test_architecture.py).
 
-    command lines     __main__ (python -m train)  assemble  calibrate  crossval  evaluate  model_card  tta
+    command lines     __main__ (python -m train)  assemble  calibrate  crossval  evaluate  get_corpora  model_card  tta
                             |
     entry points      cli (train_and_report)   generalisation (the benchmark)
                             |
@@ -27,6 +27,6 @@ this diagram, and `make test` runs it (tests/test_architecture.py).
 
 Modules side by side in a layer do not import each other. A corpus is one
 module in corpora/ (its files, labels, speakers, declared test speakers,
-licence, citation, download); the rest of the package sees clips with a
+licence, citation, pinned source); the rest of the package sees clips with a
 corpus, a speaker, a label and that corpus's set of labels.
 """

@@ -40,6 +40,10 @@ GENDERS = {"01": "female", "02": "male"}
 TEST_SPEAKERS = ("01-01", "01-03", "01-13", "02-02", "02-32", "02-50")
 VAL_SPEAKERS = ("01-47", "02-06", "02-41")  # early stopping; scored on the common sentences too
 
+# Where a user gets it: a public git repository at a pinned commit (python -m train.get_corpora fetches
+# it; `paths` narrows a repository that holds more than this corpus).
+SOURCE = {"git": "https://github.com/Ethio2021/ASED_V1", "commit": "30fee0345cbd37e12dd725fbe69f90522cffb046", "paths": ()}
+
 FACTS = {
     "name": "ASED",
     "summary": (
@@ -66,7 +70,7 @@ FACTS = {
     ),
     "short_citation": "Retta et al. 2022",
     "hf_id": "",
-    "download": "https://github.com/Ethio2021/ASED_V1 at commit 30fee0345cbd37e12dd725fbe69f90522cffb046",
+    "download": SOURCE["git"] + " at commit " + SOURCE["commit"],
 }
 
 _NAME = re.compile(r"^([nfhsa])(\d)-(\d\d)-(\d\d)-(0[12])-(\d\d)$", re.IGNORECASE)

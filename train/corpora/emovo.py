@@ -30,6 +30,10 @@ CLASSES: tuple[int, ...] = tuple(sorted(EMOTIONS.index(e) for e in EMOVO_EMOTION
 TEST_SPEAKERS = ("f3", "m3")
 VAL_SPEAKERS = ("f2", "m2")
 
+# Where a user gets it: a public git repository at a pinned commit (python -m train.get_corpora fetches
+# it; `paths` narrows a repository that holds more than this corpus).
+SOURCE = {"git": "https://github.com/fp1acm8/SER", "commit": "c13834136874dbf9404f077fd977890605ac90bd", "paths": ("data/EMOVO",)}
+
 FACTS = {
     "name": "EMOVO",
     "summary": "studio recordings of 6 actors (3 female, 3 male) saying 14 sentences in seven emotions (no calm)",
@@ -47,7 +51,7 @@ FACTS = {
     ),
     "short_citation": "Costantini et al. 2014",
     "hf_id": "",
-    "download": "https://github.com/fp1acm8/SER at commit c13834136874dbf9404f077fd977890605ac90bd (folder data/EMOVO/)",
+    "download": SOURCE["git"] + " at commit " + SOURCE["commit"] + " (folder data/EMOVO/)",
 }
 
 _NAME = re.compile(r"^([a-z]{3})-([fm][1-3])-([a-z]\d)$", re.IGNORECASE)

@@ -51,6 +51,10 @@ MANIFEST = "MANIFEST.tsv"  # this project's third
 DATA_TSV = "data.tsv"  # the full download's table, beside its samples/ folder
 
 
+# Where a user gets it: a public git repository at a pinned commit (python -m train.get_corpora fetches
+# it; `paths` narrows a repository that holds more than this corpus).
+SOURCE = {"git": "https://github.com/amu-cai/nEMO", "commit": "66de9999a8f2f605eb5f64841790aa5cb0877782", "paths": ("samples", "data.tsv")}
+
 FACTS = {
     "name": "nEMO",
     "summary": (
@@ -74,7 +78,7 @@ FACTS = {
     ),
     "short_citation": "Christop 2024",
     "hf_id": "amu-cai/nEMO",
-    "download": "https://github.com/amu-cai/nEMO at commit 66de9999a8f2f605eb5f64841790aa5cb0877782 (samples/ and data.tsv)",
+    "download": SOURCE["git"] + " at commit " + SOURCE["commit"] + " (samples/ and data.tsv)",
 }
 
 
