@@ -126,10 +126,6 @@ def score_sentence(config: dict) -> str:
     )
 
 
-NUMBERS = {5: "five", 6: "six", 7: "seven"}
-NUMBERS_ES = {5: "cinco", 6: "seis", 7: "siete"}
-
-
 LICENSE_ES = {"research use, cited": "uso en investigación, citándolo",
               "research use, cited (no licence file)": "uso en investigación, citándolo (sin fichero de licencia)"}
 
@@ -199,21 +195,23 @@ def research_use_sentence(config: dict, spanish: bool = False) -> str:
         return ""
     if spanish:
         plural = len(research) > 1
-        return (f"{listed(research, 'y')} se comparte{'n' if plural else ''} para uso en investigación, "
-                f"citándolo{'s' if plural else ''}: use estos pesos para investigación y demostración.")
-    return (f"{listed(research)} {'are' if len(research) > 1 else 'is'} shared for research use, cited: "
-            "use these weights for research and demonstration.")
+        return f"{listed(research, 'y')} se comparte{'n' if plural else ''} para uso en investigación, citándolo{'s' if plural else ''}."
+    return f"{listed(research)} {'are' if len(research) > 1 else 'is'} shared for research use, cited."
 
 
 def licence_sentence(config: dict, spanish: bool = False) -> str:
-    """What the training data's licences allow: CC BY-NC-SA 4.0 for all, and the corpora shared
-    for research use named as such."""
-    base = ("Solo para demostración e investigación: los datos de entrenamiento y estos pesos son CC BY-NC-SA 4.0 "
-            "(uso no comercial).") if spanish else (
-            "For demonstration and research only: the training data and these weights are CC BY-NC-SA 4.0 "
-            "(non-commercial).")
+    """What the training data's licences allow: these weights are CC BY-NC-SA 4.0, as the corpora
+    under that licence are, and the corpora shared for research use are named as such."""
     extra = research_use_sentence(config, spanish)
-    return f"{base} {extra}" if extra else base
+    if not extra:
+        return ("Solo para demostración e investigación: los datos de entrenamiento y estos pesos son CC BY-NC-SA 4.0 "
+                "(uso no comercial).") if spanish else (
+                "For demonstration and research only: the training data and these weights are CC BY-NC-SA 4.0 "
+                "(non-commercial).")
+    cc = listed([c["name"] for c in corpora(config) if "research" not in c.get("license", "")], "y" if spanish else "and")
+    return (f"Solo para demostración e investigación: estos pesos son CC BY-NC-SA 4.0 (uso no comercial), como {cc}; {extra}"
+            if spanish else
+            f"For demonstration and research only: these weights are CC BY-NC-SA 4.0 (non-commercial), as {cc} are; {extra}")
 
 
 def studio_only(config: dict) -> bool:

@@ -325,7 +325,8 @@ def test_weights_trained_on_every_corpus_list_them_and_their_held_out_uar(shippe
     # ASED's speakers recorded themselves: no claim that every clip is a studio recording
     assert "), recorded with studio microphones" not in english and "mostly recorded with studio microphones" in english
     assert "sobre todo con micrófonos de estudio" in spanish
-    assert "ASED and EMOVO are shared for research use, cited" in card and "ASED and EMOVO are shared" in english
+    assert "ASED and EMOVO are shared for research use, cited" in card
+    assert "these weights are CC BY-NC-SA 4.0 (non-commercial), as RAVDESS and nEMO are; ASED and EMOVO are shared" in english
     assert "ASED y EMOVO se comparten para uso en investigación" in spanish
     assert "Derived from RAVDESS, nEMO, ASED and EMOVO" in card and "(RAVDESS, nEMO, ASED and EMOVO)" in english
     assert "- ''" not in card.split("---")[1]  # no empty data-set id in the front matter (ASED, EMOVO are not on the Hub)
