@@ -130,8 +130,10 @@ LICENSE_ES = {"research use, cited": "uso en investigación, citándolo",
               "research use, cited (no licence file)": "uso en investigación, citándolo (sin fichero de licencia)"}
 
 
-def _cell(text: str) -> str:
-    return str(text).replace("|", "/")
+def markdown_table(head: list[str], rows: list[list]) -> str:
+    """A Markdown table; a '|' inside a cell (a licence's words, say) becomes '/'."""
+    line = lambda cells: "| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |"  # noqa: E731
+    return "\n".join([line(head), "|" + " --- |" * len(head), *map(line, rows)])
 
 
 def corpora_table(config: dict, spanish: bool = False) -> str:
@@ -141,15 +143,15 @@ def corpora_table(config: dict, spanish: bool = False) -> str:
     if not data:
         return ""
     if spanish:
-        head = "| corpus | idioma | hablantes | emociones | licencia | cita |"
-        rows = [f"| {c['name']} | {c.get('language_es', c['language'])} | {c.get('speakers', '?')} | "
-                f"{', '.join(EMOTIONS_ES.get(e, e) for e in c.get('emotions', []))} | "
-                f"{_cell(LICENSE_ES.get(c.get('license', ''), c.get('license', '?')))} | {c.get('short_citation', '')} |" for c in data]
-    else:
-        head = "| corpus | language | speakers | emotions | licence | citation |"
-        rows = [f"| {c['name']} | {c['language']} | {c.get('speakers', '?')} | {', '.join(c.get('emotions', []))} | "
-                f"{_cell(c.get('license', '?'))} | {c.get('short_citation', '')} |" for c in data]
-    return "\n".join([head, "| --- | --- | --- | --- | --- | --- |", *rows])
+        return markdown_table(
+            ["corpus", "idioma", "hablantes", "emociones", "licencia", "cita"],
+            [[c["name"], c.get("language_es", c["language"]), c.get("speakers", "?"),
+              ", ".join(EMOTIONS_ES.get(e, e) for e in c.get("emotions", [])),
+              LICENSE_ES.get(c.get("license", ""), c.get("license", "?")), c.get("short_citation", "")] for c in data])
+    return markdown_table(
+        ["corpus", "language", "speakers", "emotions", "licence", "citation"],
+        [[c["name"], c["language"], c.get("speakers", "?"), ", ".join(c.get("emotions", [])), c.get("license", "?"),
+          c.get("short_citation", "")] for c in data])
 
 
 def heldout_rows(config: dict) -> list[dict]:
@@ -176,16 +178,14 @@ def heldout_table(config: dict, spanish: bool = False) -> str:
     if not rows:
         return ""
     if spanish:
-        head = "| corpus | hablantes nunca oídos | clips | emociones | UAR | exactitud | azar | recall de neutral |"
-        body = [f"| {r['name']} | {r['speakers'].replace('actors', 'actores')} | {r['n']} | {r['classes']} | "
-                f"**{_pct(r['uar'])}** | {_pct(r['accuracy'])} | {_pct(r['chance'])} | "
-                f"{_pct(r['neutral'], 0) if r['neutral'] is not None else ''} |" for r in rows]
-    else:
-        head = "| corpus | speakers never heard | clips | emotions | UAR | accuracy | chance | neutral recall |"
-        body = [f"| {r['name']} | {r['speakers']} | {r['n']} | {r['classes']} | **{r['uar']:.1%}** | "
-                f"{r['accuracy']:.1%} | {r['chance']:.1%} | {'' if r['neutral'] is None else format(r['neutral'], '.0%')} |"
-                for r in rows]
-    return "\n".join([head, "|" + " --- |" * 8, *body])
+        return markdown_table(
+            ["corpus", "hablantes nunca oídos", "clips", "emociones", "UAR", "exactitud", "azar", "recall de neutral"],
+            [[r["name"], r["speakers"].replace("actors", "actores"), r["n"], r["classes"], f"**{_pct(r['uar'])}**",
+              _pct(r["accuracy"]), _pct(r["chance"]), "" if r["neutral"] is None else _pct(r["neutral"], 0)] for r in rows])
+    return markdown_table(
+        ["corpus", "speakers never heard", "clips", "emotions", "UAR", "accuracy", "chance", "neutral recall"],
+        [[r["name"], r["speakers"], r["n"], r["classes"], f"**{r['uar']:.1%}**", f"{r['accuracy']:.1%}",
+          f"{r['chance']:.1%}", "" if r["neutral"] is None else f"{r['neutral']:.0%}"] for r in rows])
 
 
 def research_use_sentence(config: dict, spanish: bool = False) -> str:
