@@ -188,9 +188,28 @@ def heldout_table(config: dict, spanish: bool = False) -> str:
           f"{r['chance']:.1%}", "" if r["neutral"] is None else f"{r['neutral']:.0%}"] for r in rows])
 
 
+def corpora_section(config: dict, spanish: bool = False) -> str:
+    """The corpora table as a paragraph of its own ('' for weights trained on one corpus)."""
+    return "\n\n" + corpora_table(config, spanish) if len(corpora(config)) > 1 else ""
+
+
+def heldout_section(config: dict, spanish: bool = False) -> str:
+    """The held-out table under its heading, as a paragraph of its own ('' for weights tested on RAVDESS alone)."""
+    if len(heldout_rows(config)) < 2:
+        return ""
+    heading = ("Cada corpus, en hablantes que el modelo nunca oyó (recall medio no ponderado sobre las emociones del corpus):"
+               if spanish else "Every corpus, on speakers the model never heard (unweighted average recall over the corpus's own emotions):")
+    return f"\n\n{heading}\n\n{heldout_table(config, spanish)}"
+
+
+def research_use(corpus: dict) -> bool:
+    """Whether a corpus is shared for research use only (ASED, EMOVO) rather than under a CC licence."""
+    return "research" in corpus.get("license", "")
+
+
 def research_use_sentence(config: dict, spanish: bool = False) -> str:
     """The corpora shared for research use (ASED, EMOVO) named as such; '' when none trained the weights."""
-    research = [c["name"] for c in corpora(config) if "research" in c.get("license", "")]
+    research = [c["name"] for c in corpora(config) if research_use(c)]
     if not research:
         return ""
     if spanish:
@@ -208,7 +227,7 @@ def licence_sentence(config: dict, spanish: bool = False) -> str:
                 "(uso no comercial).") if spanish else (
                 "For demonstration and research only: the training data and these weights are CC BY-NC-SA 4.0 "
                 "(non-commercial).")
-    cc = listed([c["name"] for c in corpora(config) if "research" not in c.get("license", "")], "y" if spanish else "and")
+    cc = listed([c["name"] for c in corpora(config) if not research_use(c)], "y" if spanish else "and")
     return (f"Solo para demostración e investigación: estos pesos son CC BY-NC-SA 4.0 (uso no comercial), como {cc}; {extra}"
             if spanish else
             f"For demonstration and research only: these weights are CC BY-NC-SA 4.0 (non-commercial), as {cc} are; {extra}")
@@ -266,9 +285,9 @@ narrow convolution blocks and an average over time (Dai et al. 2017, as in the t
 speech-commands tutorial). A clip is covered by {pre['window_seconds']:g} s windows whose predictions are
 averaged; these weights are {what_it_is(config)}.
 
-**Training data.** {data} Split by speaker: {split_sentence(config)}.{simulated_sentence(config)}{(chr(10) + chr(10) + corpora_table(config)) if len(corpora(config)) > 1 else ""}
+**Training data.** {data} Split by speaker: {split_sentence(config)}.{simulated_sentence(config)}{corpora_section(config)}
 
-**How good is it?** {score_sentence(config)}{recall}{(chr(10) + chr(10) + "Every corpus, on speakers the model never heard (unweighted average recall over the corpus's own emotions):" + chr(10) + chr(10) + heldout_table(config)) if len(heldout_rows(config)) > 1 else ""}
+**How good is it?** {score_sentence(config)}{recall}{heldout_section(config)}
 
 {("**Other voices and channels** (the same test actors through simulated browsers, telephones, laptops, rooms and "
    "noise, and a corpus in another language):" + chr(10) + chr(10) + generalisation_table(config) + chr(10) + chr(10)) if config.get("generalisation") else ""}**Limits.** {limits(config)} {licence_sentence(config)}"""
@@ -327,7 +346,9 @@ def about_es(config: dict) -> str:
             f"\n\n**Otras voces y canales.** Los mismos actores de prueba a través de navegadores, teléfonos, portátiles, "
             f"salas y ruido simulados: el peor canal (sin contar ruido a 5 dB) es {channel_es(worst[0])}, con "
             f"{_pct(worst[1]['accuracy'])} ({drop} puntos frente a la grabación limpia). "
-            f"{'Otros corpus' if len(g['corpora']) > 1 else 'Otro corpus'}, en otros idiomas: {corpora_text}."
+            # nemo_test and nemo_all are one corpus: count corpora, not rows
+            f"{'Otros corpus, en otros idiomas' if len({k.rsplit('_', 1)[0] for k in g['corpora']}) > 1 else 'Otro corpus, en otro idioma'}: "
+            f"{corpora_text}."
         )
     return f"""**M5** es una red convolucional pequeña que escucha la onda sonora tal cual (sin espectrograma):
 una primera capa de filtros de {config['model']['first_kernel']} muestras a {pre['sample_rate'] // 1000} kHz, tres bloques
@@ -335,9 +356,9 @@ de convolución y un promedio en el tiempo (Dai et al. 2017, como en el tutorial
 con ventanas de {pre['window_seconds']:g} s cuyas predicciones se promedian; estos pesos son {what}.
 
 **Datos de entrenamiento.** {data} Separados por hablante: actores {format_actors(split['train'])} para entrenar,
-{format_actors(split['val'])} para validar, {format_actors(split['test'])} para la prueba, evaluada una sola vez.{simulated_sentence_es(config)}{(chr(10) + chr(10) + corpora_table(config, spanish=True)) if len(corpora(config)) > 1 else ""}
+{format_actors(split['val'])} para validar, {format_actors(split['test'])} para la prueba, evaluada una sola vez.{simulated_sentence_es(config)}{corpora_section(config, spanish=True)}
 
-**¿Qué tan bueno es?** {score}{recall}{(chr(10) + chr(10) + "Cada corpus, en hablantes que el modelo nunca oyó (recall medio no ponderado sobre las emociones del corpus):" + chr(10) + chr(10) + heldout_table(config, spanish=True)) if len(heldout_rows(config)) > 1 else ""}{other}
+**¿Qué tan bueno es?** {score}{recall}{heldout_section(config, spanish=True)}{other}
 
 **Límites.** Entrenado con habla actuada{' en ' + languages if languages else ''}, grabada {'' if studio_only(config) else 'sobre todo '}con micrófonos de estudio. Espere menos acierto
 con habla espontánea, **otros idiomas y acentos**, niños, y **micrófonos de portátil o de teléfono** en salas reales.

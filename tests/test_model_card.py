@@ -333,3 +333,11 @@ def test_weights_trained_on_every_corpus_list_them_and_their_held_out_uar(shippe
     # RAVDESS-only weights keep their short form: no tables of one corpus
     assert "| corpus |" not in about(shipped_config) and "| corpus |" not in model_card(shipped_config)
     assert "recorded with studio microphones" in about(shipped_config)
+
+
+def test_the_spanish_page_counts_corpora_not_benchmark_rows(shipped_config):
+    """nemo_test and nemo_all are two rows of one corpus: 'otro corpus'; with ASED's test speakers too, 'otros'."""
+    assert "Otro corpus, en otro idioma: nEMO, hablantes de prueba" in about_es(shipped_config)
+    more = copy.deepcopy(shipped_config)
+    more["generalisation"]["corpora"]["ased_test"] = dict(more["generalisation"]["corpora"]["nemo_test"])
+    assert "Otros corpus, en otros idiomas: nEMO, hablantes de prueba" in about_es(more)

@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from emotion.card import (CHANCE, added_corpora, corpora, corpora_table, generalisation_table, heldout_rows,
-                          heldout_table, limits, listed, research_use_sentence, split_sentence, test_actors_text, what_it_is)
+from emotion.card import (CHANCE, added_corpora, corpora, corpora_section, generalisation_table, heldout_section, limits,
+                          listed, research_use_sentence, split_sentence, test_actors_text, what_it_is)
 from emotion.checkpoint import read_config, update_config
 from emotion.hub import HUB_REPO, SOURCE_REPOSITORY
 from emotion.labels import format_actors, parse_actors
@@ -191,7 +191,7 @@ logits (RMS-weighted), analysing at most {pre['max_seconds']:g} s.
 ## Training
 
 `{training['command']}` — {split_sentence(config)}.
-{training_sentence(config)}{(chr(10) + chr(10) + corpora_table(config)) if len(data) > 1 else ""}
+{training_sentence(config)}{corpora_section(config)}
 
 ## Results on unseen actors {test_actors_text(config)} ({test['n']} clips)
 
@@ -199,8 +199,7 @@ logits (RMS-weighted), analysing at most {pre['max_seconds']:g} s.
 | --- | --- | --- | --- |
 | **{test['accuracy']:.1%}** | {test['uar']:.1%} | {test.get('ece', float('nan')):.1%} | {test.get('ece_uncalibrated', float('nan')):.1%} |
 
-Validation actors: accuracy {val.get('accuracy', float('nan')):.1%}, UAR {val.get('uar', float('nan')):.1%}. Chance is {CHANCE:.1%}.
-{(chr(10) + "Every corpus, on speakers the model never heard (unweighted average recall over the corpus's own emotions):" + chr(10) + chr(10) + heldout_table(config) + chr(10)) if len(heldout_rows(config)) > 1 else ""}
+Validation actors: accuracy {val.get('accuracy', float('nan')):.1%}, UAR {val.get('uar', float('nan')):.1%}. Chance is {CHANCE:.1%}.{heldout_section(config)}
 
 Recall per class ({' | '.join(e for e in config['labels'] if e in test['per_class'])}): {per_class}
 
