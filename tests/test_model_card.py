@@ -264,6 +264,71 @@ def test_a_summary_recorded_before_a_setting_existed_still_matches_its_recipe(sh
     assert recipe_differences({"recipe": {**old, "n_channel": 32}, "command": "x"}, shipped_config["training"]["config"]) == ["n_channel"]
 
 
+def test_a_recipe_names_its_corpora_not_their_folders_and_the_layout_picks_the_epoch(shipped_config):
+    """The recipe trained in ../data/nemo_full is the one `make corpora` puts in ../data/nemo (as
+    RAVDESS's folder is no part of it); which corpora it hears is. A development fold picks the
+    epoch on RAVDESS alone and the shipped split on every corpus: the same recipe, other layout."""
+    from train.config import recipe, recipe_differences
+
+    mine = {**shipped_config["training"]["config"], "nemo": "../data/nemo", "corpora": "emovo=../data/emovo,ased=../data/ased"}
+    cv = {**recipe(shipped_config["training"]["config"]), "nemo": "../data/nemo_full", "select_on": "main",
+          "corpora": "ased=/elsewhere/ASED_V1,emovo=../data/emovo_src/data/EMOVO"}
+    assert recipe_differences({"recipe": cv, "command": "x"}, mine) == []
+    assert recipe_differences({"recipe": {**cv, "nemo": ""}, "command": "x"}, mine) == ["nemo"]
+    assert recipe_differences({"recipe": {**cv, "corpora": "ased=../data/ased"}, "command": "x"}, mine) == ["corpora"]
+    assert recipe(mine)["select_on"] == "all"  # members of one ensemble still agree on it (train.assemble)
+
+
+def voices_candidate(recipe_config, per_corpus, channel_ok=True, ravdess_ok=True, folds=(2, 3, 4)):
+    """A candidate as scripts/compare_voices.py --json writes it (numbers made up)."""
+    return {"folds": list(folds), "per_corpus": per_corpus, "voices": sum(per_corpus.values()) / len(per_corpus),
+            "channel_gap": ["room_hall", -0.15], "baseline_channel_gap": ["room_hall", -0.14],
+            "channel_ok": channel_ok, "ravdess_ok": ravdess_ok}
+
+
+@pytest.mark.parametrize("v4_channel_ok, chosen", [(True, "V4"), (False, "V3b")])
+def test_the_voices_section_ships_the_best_score_that_meets_the_constraints(tmp_path, shipped_config, v4_channel_ok, chosen):
+    """Issue 22's rule on the card: each candidate's held-out UAR per corpus (unheard corpora
+    marked), the voices score, the constraints, and the verdict computed from them; the weights
+    whose recipe is the chosen one say so."""
+    from train.config import recipe
+    from train.model_card import main
+    from train.reports.card import voices_section
+
+    base = recipe(shipped_config["training"]["config"])
+    v3b = {**base, "nemo": "../data/nemo", "corpora": "ased=../data/ased"}
+    v4 = {**base, "select_on": "main"}  # the shipped config's recipe, picked on RAVDESS on the folds
+    scores = {"V3b": {"ravdess": 0.51, "nemo": 0.59, "ased": 0.71, "emovo": 0.35},
+              "V4": {"ravdess": 0.50, "nemo": 0.56, "ased": 0.74, "emovo": 0.40}}
+    comparison = {"V3b": voices_candidate(v3b, scores["V3b"]), "V4": voices_candidate(v4, scores["V4"], v4_channel_ok)}
+    (tmp_path / "compare.json").write_text(json.dumps(comparison))
+    for name, r in (("V3b", v3b), ("V4", v4)):
+        (tmp_path / f"{name}.json").write_text(json.dumps({"command": "x", "layout": "development", "folds": [], "recipe": r}))
+    record = {"comparison": "compare.json", "rule": "The best voices score that meets both constraints.",
+              "recipes": [{"summary": "V3b.json", "name": "V3b", "recipe": "+ ASED."},
+                          {"summary": "V4.json", "name": "V4", "recipe": "+ EMOVO."}]}
+    section = voices_section(record, tmp_path, shipped_config)
+    assert "The best voices score that meets both constraints." in section and "folds 2, 3, 4" in section
+    assert "| candidate | RAVDESS | nEMO | ASED | EMOVO | voices score |" in section
+    assert "| V3b | 51.0% | 59.0% | 71.0% | 35.0% (unheard) | **54.0%** | room_hall -15.0 | met |" in section
+    assert f"| V4 | 50.0% | 56.0% (unheard) | 74.0% (unheard) | 40.0% (unheard) | **55.0%** | room_hall -15.0 | {'met' if v4_channel_ok else 'missed'} |" in section
+    assert f"By that rule: **{chosen}**" in section
+    assert ("(these weights)" in section) == (chosen == "V4")  # the shipped config is V4's recipe here
+
+    comparison["V4"]["folds"] = [2, 3]
+    (tmp_path / "compare.json").write_text(json.dumps(comparison))
+    with pytest.raises(SystemExit, match="same folds"):
+        voices_section(record, tmp_path, shipped_config)
+    weights = tmp_path / "w"
+    shutil.copytree(WEIGHTS, weights)
+    with pytest.raises(SystemExit, match="no candidate 'V5'"):
+        main(["--weights", str(weights), "--records", str(tmp_path / "records.json"), "--voices", str(tmp_path / "compare.json"),
+              "--choice", str(tmp_path / "V4.json"), "V5", "x", "--rule", "r"])
+    with pytest.raises(SystemExit, match="no margins"):
+        main(["--weights", str(weights), "--records", str(tmp_path / "records.json"), "--voices", str(tmp_path / "compare.json"),
+              "--choice", str(tmp_path / "V4.json"), "V4", "x", "--rule", "r", "--margin", "-1"])
+
+
 def test_the_about_panel_says_which_channels_training_simulated(shipped_config):
     """Issue #11: the page says which channels the model was trained on, in both languages,
     from the run's own record; weights trained on clean recordings alone say nothing of it."""

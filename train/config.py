@@ -217,12 +217,26 @@ PER_FOLD_FIELDS = ("out", "val_actors", "test_actors", "train_actors", "threads"
 # ... and fields that do not change what one model of a recipe learns: where the data
 # and cache are, and how many seeds are averaged (folds are one model each).
 NOT_RECIPE = (*PER_FOLD_FIELDS, "data", "cache", "ensemble")
+# ... and what the layout dictates: on the development folds the other corpora's validation
+# speakers are the held-out ones, so only RAVDESS may pick the epoch (--select-on main); on the
+# shipped split every corpus's validation speakers pick it. Same recipe, other layout.
+LAYOUT_FIELDS = ("select_on",)
+
+
+def corpus_names(corpora: str) -> str:
+    """--corpora NAME=FOLDER,... as its names alone, sorted: which corpora, not where they lie."""
+    return ",".join(sorted(item.partition("=")[0].strip() for item in corpora.split(",") if item.strip()))
 
 
 def recipe(config: dict) -> dict:
     """A run's training config (run/config.json, or training.config in config.json)
-    reduced to what defines the recipe; settings added after it ran read as their defaults."""
-    return {k: v for k, v in {**DEFAULTS, **config}.items() if k in DEFAULTS and k not in NOT_RECIPE}
+    reduced to what defines the recipe; settings added after it ran read as their defaults.
+    Corpora count by name, not folder (as RAVDESS's `data` is no part of it): the recipe
+    trained in ../data/nemo is the one trained in ../data/nemo_full."""
+    out = {k: v for k, v in {**DEFAULTS, **config}.items() if k in DEFAULTS and k not in NOT_RECIPE}
+    out["nemo"] = "nemo" if out.get("nemo") else ""
+    out["corpora"] = corpus_names(out.get("corpora", ""))
+    return out
 
 
 def recipe_differences(summary: dict, config: dict) -> list[str]:
@@ -238,4 +252,4 @@ def recipe_differences(summary: dict, config: dict) -> list[str]:
         add_config_flags(flags)
         cv = recipe(asdict(config_from(flags.parse_known_args(args)[0])))
     mine = recipe(config)
-    return sorted(k for k in set(cv) | set(mine) if cv.get(k) != mine.get(k))
+    return sorted(k for k in set(cv) | set(mine) if cv.get(k) != mine.get(k) and k not in LAYOUT_FIELDS)

@@ -251,7 +251,8 @@ def write_summary(out: Path, command: str, layout: str = "blocks") -> dict:
     per_fold = finished_folds(out, layout)
     summary = {"command": command, "layout": layout, **summarise(per_fold)}
     if per_fold:  # the recipe, so a model card can tell whether these figures are its own
-        summary["recipe"] = recipe(json.loads((out / f"fold_{per_fold[0]['fold']}" / "run" / "config.json").read_text()))
+        config = json.loads((out / f"fold_{per_fold[0]['fold']}" / "run" / "config.json").read_text())
+        summary["recipe"] = {k: config.get(k, v) for k, v in recipe(config).items()}  # with the folders it read
     (out / "crossval.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "crossval.md").write_text(markdown(summary, command))
     return summary

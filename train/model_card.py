@@ -4,6 +4,7 @@
     python -m train.model_card --crossval runs/cv/crossval.json --recipe "One sentence on the recipe."
     python -m train.model_card --alternative runs/cv_H/crossval.json "Class-weighted loss." --trimming trimming.json
     python -m train.model_card --emobox runs/cv_emobox/crossval.json --recipe "One sentence on the recipe."
+    python -m train.model_card --voices compare.json --choice cv_V3b.json V3b "..." --choice cv_V4.json V4 "..." --rule "..."
 
 The card itself is train.reports.card's; this records which experiments it
 shows (experiments/model_card.json) and writes it.
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 
 from .reports.card import (NO_CHANNELS, RECORDS, alternative, channel_comparison, channel_gain, choice_rows, emobox_section,
-                           load_records, write_model_card)
+                           load_records, voices_verdict, write_model_card)
 
 
 def keep(summary: Path, folder: Path) -> str:
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="record a cross-validated recipe that was not shipped, and one sentence on it (repeatable)")
     parser.add_argument("--choice", nargs=3, action="append", metavar=("CROSSVAL_JSON", "NAME", "RECIPE"), default=[],
                         help="with --rule and --margin: the baseline, then the candidate, on --layout development")
+    parser.add_argument("--voices", metavar="COMPARISON_JSON",
+                        help="with --choice (each candidate, any number) and --rule: the choice by issue 22's voices "
+                             "score, read from scripts/compare_voices.py --json; replaces the --margin kind of choice")
     parser.add_argument("--rule", default="", help="the choice's rule, as written before its runs")
     parser.add_argument("--margin", type=float, default=None,
                         help="the candidate is chosen when its mean accuracy minus the baseline's is at least this (points)")
@@ -70,7 +74,14 @@ def main(argv: list[str] | None = None) -> int:
         records["alternatives"] = [{"summary": keep(Path(path), folder), "recipe": recipe} for path, recipe in args.alternative]
     if (args.channel_gain or args.channel_margin is not None) and not args.choice:
         raise SystemExit("error: --channel-margin and --channel-gain are parts of a --choice rule")
-    if args.choice:
+    if args.voices:
+        if not args.choice or not args.rule or args.margin is not None or args.channel_margin is not None or args.channel_gain:
+            raise SystemExit("error: --voices takes --choice for each candidate and --rule (no margins: the rule is "
+                             "compare_voices's)")
+        records["voices"] = {"comparison": keep(Path(args.voices), folder), "rule": args.rule,
+                             "recipes": [{"summary": keep(Path(p), folder), "name": n, "recipe": r} for p, n, r in args.choice]}
+        voices_verdict(records["voices"], folder)  # refuses a candidate the comparison lacks, or other folds, now
+    elif args.choice:
         if len(args.choice) != 2 or not args.rule or args.margin is None:
             raise SystemExit("error: --choice twice (baseline, candidate), with --rule and --margin")
         records["choice"] = {"recipes": [{"summary": keep(Path(p), folder), "name": n, "recipe": r} for p, n, r in args.choice],
@@ -88,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             channel_gain(base, cand, name)  # refuses a channel the folds were not scored through, now
         if args.channel_margin is not None and not channel_comparison(base, cand):
             raise SystemExit(NO_CHANNELS)
-    if args.crossval or args.trimming or args.alternative or args.emobox or args.choice:
+    if args.crossval or args.trimming or args.alternative or args.emobox or args.choice or args.voices:
         folder.mkdir(parents=True, exist_ok=True)
         records_path.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {write_model_card(args.weights, records_path)}")

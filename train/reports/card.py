@@ -428,6 +428,72 @@ By that rule: **{chosen['name']}**{' (these weights)' if shipped and shipped[0] 
 """
 
 
+def voices_verdict(record: dict, folder: Path) -> tuple[list[dict], dict | None]:
+    """The candidates of a voices record with their figures from its comparison
+    (scripts/compare_voices.py --json), and the one the rule picks: the best voices
+    score among those meeting both constraints (None when none does)."""
+    comparison = json.loads((folder / record["comparison"]).read_text())
+    rows = []
+    for r in record["recipes"]:
+        if r["name"] not in comparison:
+            raise SystemExit(f"error: {record['comparison']} has no candidate {r['name']!r}")
+        figures = comparison[r["name"]]
+        rows.append({**r, **figures, "ok": bool(figures["channel_ok"]) and bool(figures["ravdess_ok"]),
+                     "cv": json.loads((folder / r["summary"]).read_text())})
+    if len({tuple(r["folds"]) for r in rows}) != 1:
+        raise SystemExit("error: the candidates of a voices record must be compared on the same folds")
+    passing = [r for r in rows if r["ok"]]
+    return rows, max(passing, key=lambda r: r["voices"]) if passing else None
+
+
+def heard_corpora(cv: dict) -> set[str]:
+    """The corpora a cross-validated recipe trained on (RAVDESS always)."""
+    recipe = cv.get("recipe", {})
+    return {"ravdess", *(["nemo"] if recipe.get("nemo") else []),
+            *(item.partition("=")[0].strip() for item in recipe.get("corpora", "").split(",") if item.strip())}
+
+
+def voices_section(record: dict, folder: Path, config: dict) -> str:
+    """How the recipe was chosen by issue 22's objective: each candidate's held-out UAR in
+    every corpus of the union (development folds; RAVDESS's held-out actors, the others'
+    validation speakers, which chose nothing), their mean -- the voices score -- and the two
+    constraints; the verdict is computed here from those figures, not written down."""
+    rows, chosen = voices_verdict(record, folder)
+    names = [c for c in CORPORA if any(c in r["per_corpus"] for r in rows)]
+    title = {c: CORPORA[c].FACTS["name"] for c in names}
+    table = []
+    for r in rows:
+        heard = heard_corpora(r["cv"])
+        cells = [f"{r['per_corpus'][c]:.1%}{'' if c in heard else ' (unheard)'}" if c in r["per_corpus"] else "—"
+                 for c in names]
+        gap_name, gap = r["channel_gap"]
+        table.append(f"| {r['name']} | {' | '.join(cells)} | **{r['voices']:.1%}** | {gap_name} {100 * gap:+.1f} "
+                     f"| {'met' if r['ok'] else 'missed'} |")
+    shipped = [r["name"] for r in rows if not recipe_differences(r["cv"], config["training"]["config"])]
+    recipes = " ".join(f"**{r['name']}**: {r['recipe']}" for r in rows)
+    folds = ", ".join(str(k) for k in rows[0]["folds"])
+    verdict = (f"**{chosen['name']}**{' (these weights)' if chosen['name'] in shipped else ''}" if chosen
+               else "none of them (each missed a constraint)")
+    return f"""
+## How the recipe was chosen: voices it never heard, in every corpus
+
+{recipes}
+One model per fold on folds {folds} of the development layout (RAVDESS actors 1–20 alone:
+each fold tests four actors, validates on the previous four, trains on the other twelve);
+RAVDESS's test actors 21–24 and every corpus's declared test speakers train, stop or
+test in none of them. Each column is the UAR on that corpus's held-out speakers — RAVDESS's
+held-out actors, the other corpora's validation speakers, who chose nothing (only RAVDESS
+picked the epoch) — averaged over the folds; a corpus a candidate never trained on is
+scored all the same ("unheard"). The rule, written before the runs: {record['rule']}
+
+| candidate | {' | '.join(title[c] for c in names)} | voices score | worst channel vs clean (points) | constraints |
+| --- | {' | '.join('---' for _ in names)} | --- | --- | --- |
+{chr(10).join(table)}
+
+By that rule: {verdict}.
+"""
+
+
 NO_CHANNELS = ("error: a rule with a channel margin needs both recipes' folds scored through the same channels "
                "(python -m train.crossval --channels ... --summarise)")
 
@@ -496,7 +562,9 @@ def experiment_sections(config: dict, records: dict, folder: Path) -> str:
         cv = json.loads((folder / emobox["summary"]).read_text())
         if not recipe_differences(cv, config["training"]["config"]):
             out.append(emobox_section(cv, emobox["recipe"]))
-    if records.get("choice"):
+    if records.get("voices"):
+        out.append(voices_section(records["voices"], folder, config))
+    elif records.get("choice"):  # the rule before issue 22's: RAVDESS and channels alone
         out.append(choice_section(records["choice"], folder, config))
     if records.get("trimming"):
         out.append(trimming_section(json.loads((folder / records["trimming"]).read_text()), config["preprocessing"]["trim"]))
