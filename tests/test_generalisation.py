@@ -285,6 +285,20 @@ def test_the_table_has_a_row_per_condition():
     assert "| +0.0 |" in table and "**66.7%** (16.7%)" in table
 
 
+def test_weights_that_heard_nemo_are_scored_on_its_test_speakers_alone(nemo):
+    """All nine nEMO speakers are a baseline only for weights that never heard nEMO: for the
+    others seven of them are training or validation speakers, so the row is left out."""
+    from train.corpora import nemo as nemo_corpus
+    from train.generalisation import nemo_sets
+
+    every = nemo_corpus.find_clips(nemo)
+    _, test = nemo_corpus.split_test_speakers(every)
+    unheard, heard = nemo_sets(every, test, False, None), nemo_sets(every, test, True, None)
+    assert list(unheard) == ["nemo_test", "nemo_all"] and len(unheard["nemo_all"]) == len(every) > len(test)
+    assert list(heard) == ["nemo_test"] and {c.speaker for c in heard["nemo_test"]} == set(NEMO_TEST_SPEAKERS)
+    assert len(nemo_sets(every, test, True, 5)["nemo_test"]) == 5
+
+
 @pytest.mark.slow
 def test_the_command_writes_the_benchmark_json(ravdess, nemo, tmp_path):
     out = tmp_path / "g.json"
