@@ -331,6 +331,43 @@ def test_the_voices_section_ships_the_best_score_that_meets_the_constraints(tmp_
               "--choice", str(tmp_path / "V4.json"), "V4", "x", "--rule", "r", "--margin", "-1"])
 
 
+def test_the_ship_section_shows_the_shipped_split_check_and_marks_these_weights(tmp_path, shipped_config):
+    """The check an ensemble passed before replacing the weights before it (scripts/ship_check.py
+    --json): validation UAR per corpus, voices score, worst channel, each condition and the
+    verdict; the weights whose checksum is the candidate's say so; another JSON is refused."""
+    from train.model_card import main
+    from train.reports.card import ship_section
+
+    def side(label, sha, scores, channel):
+        return {"label": label, "weights_sha256": sha, "scores": scores, "voices": sum(scores.values()) / len(scores),
+                "channel": channel}
+
+    check = {"baseline": side("C4 × 3", "old", {"ravdess": 0.57, "nemo": 0.21}, ["room_hall", -0.092]),
+             "candidate": side("V7 × 3", shipped_config["weights_sha256"], {"ravdess": 0.56, "nemo": 0.60}, ["room_hall", -0.08]),
+             "verdict": {"voices_above_baseline": True, "ravdess_within_margin": True, "worst_channel_within_bound": True,
+                         "ships": True}}
+    (tmp_path / "ship.json").write_text(json.dumps(check))
+    record = {"check": "ship.json", "recipe": "V7: V4 with twice the channels.", "rule": "(a), (b) and (c)."}
+    section = ship_section(record, tmp_path, shipped_config)
+    assert "V7: V4 with twice the channels." in section and "(a), (b) and (c)." in section
+    assert "| weights | RAVDESS (validation UAR) | nEMO (validation UAR) | voices score |" in section
+    assert "| C4 × 3 | 57.0% | 21.0% | **39.0%** | room_hall -9.2 |" in section
+    assert "| V7 × 3 (these weights) | 56.0% | 60.0% | **58.0%** | room_hall -8.0 |" in section
+    assert "(c) worst channel within 10 points of clean: met. By that rule: **V7 × 3 ships**." in section
+    check["verdict"].update(worst_channel_within_bound=False, ships=False)
+    (tmp_path / "ship.json").write_text(json.dumps(check))
+    section = ship_section(record, tmp_path, shipped_config)
+    assert "(c) worst channel within 10 points of clean: missed. By that rule: **V7 × 3 does not ship**." in section
+    (tmp_path / "other.json").write_text(json.dumps({"V4": {"voices": 0.5}}))
+    weights = tmp_path / "w"
+    shutil.copytree(WEIGHTS, weights)
+    for argv, message in (([str(tmp_path / "other.json"), "x", "--rule", "r"], "not a scripts/ship_check.py"),
+                          ([str(tmp_path / "ship.json"), "x"], "--ship takes --rule")):
+        with pytest.raises(SystemExit, match=message):
+            main(["--weights", str(weights), "--records", str(tmp_path / "records.json"), "--ship", *argv])
+    assert not (tmp_path / "records.json").exists()
+
+
 def test_the_about_panel_says_which_channels_training_simulated(shipped_config):
     """Issue #11: the page says which channels the model was trained on, in both languages,
     from the run's own record; weights trained on clean recordings alone say nothing of it."""

@@ -4,6 +4,7 @@
     python -m train.model_card --crossval runs/cv/crossval.json --recipe "One sentence on the recipe."
     python -m train.model_card --alternative runs/cv_H/crossval.json "Class-weighted loss." --trimming trimming.json
     python -m train.model_card --emobox runs/cv_emobox/crossval.json --recipe "One sentence on the recipe."
+    python -m train.model_card --ship ship_V7.json "One sentence on the ensemble." --rule "..."
     python -m train.model_card --voices compare.json --choice cv_V3b.json V3b "..." --choice cv_V4.json V4 "..." --rule "..."
 
 The card itself is train.reports.card's; this records which experiments it
@@ -18,7 +19,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from .reports.card import (NO_CHANNELS, RECORDS, alternative, channel_comparison, channel_gain, choice_rows, emobox_section,
+from emotion.checkpoint import read_config
+
+from .reports.card import (NO_CHANNELS, RECORDS, alternative, channel_comparison, channel_gain, choice_rows, emobox_section, ship_section,
                            load_records, voices_verdict, write_model_card)
 
 
@@ -48,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--voices", metavar="COMPARISON_JSON",
                         help="with --choice (each candidate, any number) and --rule: the choice by issue 22's voices "
                              "score, read from scripts/compare_voices.py --json; replaces the --margin kind of choice")
+    parser.add_argument("--ship", nargs=2, metavar=("CHECK_JSON", "RECIPE"),
+                        help="with --rule: the shipped split's check these weights passed (scripts/ship_check.py --json) "
+                             "and one sentence on the ensemble")
     parser.add_argument("--rule", default="", help="the choice's rule, as written before its runs")
     parser.add_argument("--margin", type=float, default=None,
                         help="the candidate is chosen when its mean accuracy minus the baseline's is at least this (points)")
@@ -74,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         records["alternatives"] = [{"summary": keep(Path(path), folder), "recipe": recipe} for path, recipe in args.alternative]
     if (args.channel_gain or args.channel_margin is not None) and not args.choice:
         raise SystemExit("error: --channel-margin and --channel-gain are parts of a --choice rule")
+    if args.ship:
+        if not args.rule or args.choice:
+            raise SystemExit("error: --ship takes --rule (and no --choice: the development folds' choice is recorded apart)")
+        records["ship"] = {"check": keep(Path(args.ship[0]), folder), "recipe": args.ship[1], "rule": args.rule}
+        ship_section(records["ship"], folder, read_config(args.weights))  # refuses another kind of JSON now
     if args.voices:
         if not args.choice or not args.rule or args.margin is not None or args.channel_margin is not None or args.channel_gain:
             raise SystemExit("error: --voices takes --choice for each candidate and --rule (no margins: the rule is "
@@ -99,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             channel_gain(base, cand, name)  # refuses a channel the folds were not scored through, now
         if args.channel_margin is not None and not channel_comparison(base, cand):
             raise SystemExit(NO_CHANNELS)
-    if args.crossval or args.trimming or args.alternative or args.emobox or args.choice or args.voices:
+    if args.crossval or args.trimming or args.alternative or args.emobox or args.choice or args.voices or args.ship:
         folder.mkdir(parents=True, exist_ok=True)
         records_path.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {write_model_card(args.weights, records_path)}")

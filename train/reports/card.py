@@ -494,6 +494,48 @@ By that rule: {verdict}.
 """
 
 
+def ship_section(record: dict, folder: Path, config: dict) -> str:
+    """The check an ensemble passed on the shipped split before it replaced the weights
+    shipped before it (scripts/ship_check.py --json): validation speakers' UAR per corpus,
+    the voices score, the worst channel on the test actors, and the script's verdict on
+    each condition."""
+    check = json.loads((folder / record["check"]).read_text())
+    if not all(isinstance(check.get(k), dict) and {"voices", "channel", "scores"} <= set(check[k]) for k in ("baseline", "candidate")) \
+            or "verdict" not in check:
+        raise SystemExit(f"error: {record['check']} is not a scripts/ship_check.py --json output")
+    base, cand = check["baseline"], check["candidate"]
+    names = list(base["scores"])
+    title = {c: CORPORA[c].FACTS["name"] for c in names}
+    verdict = check["verdict"]
+    ships = verdict["ships"]
+    conditions = "; ".join(f"{text}: {'met' if verdict[key] else 'missed'}" for key, text in (
+        ("voices_above_baseline", "(a) voices score above the weights before"),
+        ("ravdess_within_margin", "(b) RAVDESS within 3 points of theirs"),
+        ("worst_channel_within_bound", "(c) worst channel within 10 points of clean")))
+    rows = []
+    for r in (base, cand):
+        these = " (these weights)" if r.get("weights_sha256") == config.get("weights_sha256") else ""
+        cells = " | ".join(f"{r['scores'][c]:.1%}" for c in names)
+        rows.append(f"| {r['label']}{these} | {cells} | **{r['voices']:.1%}** "
+                    f"| {r['channel'][0]} {100 * r['channel'][1]:+.1f} |")
+    return f"""
+## How these weights replaced the ones before: the shipped split's check
+
+{record['recipe']} Before it shipped, its ensemble was checked on the shipped split
+against the weights shipped before it, by a rule written before it was trained:
+{record['rule']} Validation speakers (RAVDESS {format_actors(config['training']['split']['val'])}
+and each corpus's declared validation speakers) were heard by neither weights in training;
+a corpus the weights never trained on is scored all the same. The worst channel is on the
+test actors, a floor both must clear, never a score to rank by.
+
+| weights | {' | '.join(f'{title[c]} (validation UAR)' for c in names)} | voices score | worst channel vs clean (points, test actors) |
+| --- | {' | '.join('---' for _ in names)} | --- | --- |
+{chr(10).join(rows)}
+
+{conditions}. By that rule: **{cand['label']} {'ships' if ships else 'does not ship'}**.
+"""
+
+
 NO_CHANNELS = ("error: a rule with a channel margin needs both recipes' folds scored through the same channels "
                "(python -m train.crossval --channels ... --summarise)")
 
@@ -566,6 +608,8 @@ def experiment_sections(config: dict, records: dict, folder: Path) -> str:
         out.append(voices_section(records["voices"], folder, config))
     elif records.get("choice"):  # the rule before issue 22's: RAVDESS and channels alone
         out.append(choice_section(records["choice"], folder, config))
+    if records.get("ship"):
+        out.append(ship_section(records["ship"], folder, config))
     if records.get("trimming"):
         out.append(trimming_section(json.loads((folder / records["trimming"]).read_text()), config["preprocessing"]["trim"]))
     return "".join(out)
