@@ -179,3 +179,22 @@ def test_on_zerogpu_start_up_calls_no_gpu_function_and_a_request_holds_it_briefl
            "HF_HUB_OFFLINE": "1"}
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
+
+
+def test_make_train_runs_the_recipe_of_the_shipped_weights():
+    """README's `make train` reproduces the shipped weights: the command the Makefile runs
+    (`make -n`, nothing executed) parses to the recipe recorded in weights/config.json."""
+    import json
+    import shlex
+    from dataclasses import asdict
+
+    from train.config import parse_args, recipe_differences
+
+    out = subprocess.run(["make", "-n", "train", "RAVDESS=/r", "DATA=/d"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    line = next(line for line in out.splitlines() if " -m train " in line)
+    cfg = parse_args(shlex.split(line.split(" -m train ", 1)[1]))
+    config = json.loads((ROOT / "weights" / "config.json").read_text())
+    assert not recipe_differences({"recipe": asdict(cfg)}, config["training"]["config"])
+    assert cfg.data == "/r" and cfg.out == "weights" and cfg.ensemble == config["ensemble_size"]
+    assert all(folder.startswith("/d/") for folder in cfg.corpus_folders().values() if folder != "/r")
