@@ -74,7 +74,7 @@ def verdict(base: dict, cand: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", required=True, help="LABEL=WEIGHTS the weights shipped now")
+    parser.add_argument("--baseline", required=True, help="LABEL=WEIGHTS the weights shipped now (split at the last =)")
     parser.add_argument("--candidate", required=True, help="LABEL=WEIGHTS the ensemble that would replace them")
     parser.add_argument("--benchmark", action="append", default=[], metavar="LABEL=JSON",
                         help="python -m train.generalisation --json output for LABEL (default: the weights' recorded summary)")
@@ -87,10 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     folders = {k: v for k, v in TrainConfig(nemo=args.nemo, corpora=args.corpora).corpus_folders().items() if k != "ravdess"}
-    benchmarks = dict(item.split("=", 1) for item in args.benchmark)
+    benchmarks = dict(item.rsplit("=", 1) for item in args.benchmark)
     out = {}
     for role, item in (("baseline", args.baseline), ("candidate", args.candidate)):
-        label, _, folder = item.partition("=")
+        label, _, folder = item.rpartition("=")  # a label may hold "=" ("V8 = C4 + V7"); a folder here does not
         weights = Path(folder)
         config = json.loads((weights / "config.json").read_text())
         bench = json.loads(Path(benchmarks[label]).read_text()) if label in benchmarks else config.get("generalisation")

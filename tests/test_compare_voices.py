@@ -83,6 +83,9 @@ def test_the_shipping_check_ranks_on_validation_speakers_and_bounds_the_worst_ch
     assert verdict["voices_above_baseline"] and not verdict["ravdess_within_margin"]
     assert not verdict["worst_channel_within_bound"] and not verdict["ships"]
     assert "does not ship" in capsys.readouterr().out
+    # A label may itself hold "=": the last one splits label from folder.
+    assert ship.main([*common, "--candidate", f"V = C4 + W={good}", "--benchmark", f"V = C4 + W={bench_good}"]) == 0
+    assert json.loads(out.read_text())["candidate"]["label"] == "V = C4 + W"
     # Without a benchmark of its own the candidate's recorded summary is read; with neither, a clear error.
     with pytest.raises(SystemExit, match="no benchmark for V"):
         ship.main([*common, "--candidate", f"V={good}"])
