@@ -27,7 +27,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
-from .audio import AudioSource, change_speed, pad_or_trim, trim_silence, window_starts
+from .audio import AudioSource, change_speed, dereverberate, pad_or_trim, trim_silence, window_starts
 from .checkpoint import load_checkpoint
 from .hub import resolve_weights
 from .label import Labelled, label_batches
@@ -128,6 +128,8 @@ def prepare(audio: np.ndarray, preprocessing: dict) -> tuple[np.ndarray, int]:
     all go through here."""
     sr = preprocessing["sample_rate"]
     audio = audio[: int(preprocessing.get("max_seconds", MAX_SECONDS) * sr)]
+    if preprocessing.get("dereverb") == "wpe":  # before trimming: the tail is what trim would keep
+        audio = dereverberate(audio)
     if preprocessing["trim"]:
         audio, (start, _) = trim_silence(audio, top_db=preprocessing["trim_top_db"])
         return audio, start
