@@ -2,7 +2,8 @@
 ensemble through train.assemble's own stages (logits averaged, temperature refitted on every
 corpus's validation speakers, the test speakers heard once). A record of the experiment, not a
 reproduction path of the shipped weights: `python experiments/v8_join.py runs/v8_probe` from the
-repository root, with runs/c4_x3 and runs/v7_x3 present."""
+repository root, with runs/c4_x3 and runs/v7_x3 present. V10 is the same join heard through the WPE
+front end: `python experiments/v8_join.py runs/v10_probe --dereverb wpe`."""
 import json
 import sys
 from dataclasses import replace
@@ -17,11 +18,12 @@ from train.run import calibrate_and_save, checkpoint_metadata, load_split, recor
 torch.set_num_threads(2)
 parts = ["runs/c4_x3", "runs/v7_x3"]
 out = Path(sys.argv[1])
+dereverb = sys.argv[3] if sys.argv[2:3] == ["--dereverb"] else ""
 configs = [read_config(p) for p in parts]
 last = configs[-1]["training"]
 n = sum(c["ensemble_size"] for c in configs)
 cfg = TrainConfig(**{k: v for k, v in last["config"].items() if k in TrainConfig.__dataclass_fields__})
-cfg = replace(cfg, ensemble=n, out=str(out))
+cfg = replace(cfg, ensemble=n, out=str(out), dereverb=dereverb)
 device = torch.device("cpu")
 members = []
 for p in parts:

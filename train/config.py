@@ -45,6 +45,7 @@ class TrainConfig:
     test_time_speeds: str = ""  # e.g. '0.9,1,1.1': served clips are also played at these speeds, logits averaged ('' = speed 1); epochs are picked at speed 1
     trim: bool = False  # trim silence before the model (the seed project found it hurt)
     trim_top_db: float = 30.0  # librosa.effects.trim threshold when trim is on
+    dereverb: str = ""  # 'wpe': every clip the model hears (served, validated, tested; training clips before the simulated rooms) loses its late reverberation first (nara_wpe); '' = as recorded
     epochs: int = 100  # passes over the training clips; the epoch the validation speakers score best is kept
     batch_size: int = 32  # crops per optimiser step
     lr: float = 5e-3  # peak of the one-cycle schedule
@@ -137,6 +138,8 @@ def check_flags(cfg: TrainConfig) -> None:
         raise ValueError(f"--arch is one of {', '.join(ARCHS)}, not '{cfg.arch}'.")
     if cfg.select_on not in ("all", "main"):
         raise ValueError(f"--select-on is 'all' or 'main', not '{cfg.select_on}'.")
+    if cfg.dereverb not in ("", "wpe"):
+        raise ValueError(f"--dereverb is 'wpe' or '' (none), not '{cfg.dereverb}'.")
     if cfg.nemo_loss not in ("masked", "all"):
         raise ValueError(f"--nemo-loss is 'masked' or 'all', not '{cfg.nemo_loss}'.")
 
@@ -151,6 +154,7 @@ def preprocessing_of(cfg: TrainConfig) -> dict:
         "max_seconds": MAX_SECONDS,
         "normalization": "each window standardised to zero mean, unit variance inside M5",
         "test_time_speeds": parse_speeds(cfg.test_time_speeds),
+        **({"dereverb": cfg.dereverb} if cfg.dereverb else {}),  # absent = as recorded, as in every checkpoint before it
     }
 
 
