@@ -169,6 +169,15 @@ def test_corpus_shares_are_checked_against_the_corpora_trained_on(tmp_path):
             check_flags(TrainConfig(**bad))
 
 
+def test_the_dereverberating_front_end_is_declared_in_the_checkpoint_only_when_chosen():
+    from train.config import preprocessing_of
+
+    assert "dereverb" not in preprocessing_of(TrainConfig())  # checkpoints before it read the same
+    assert preprocessing_of(TrainConfig(dereverb="wpe"))["dereverb"] == "wpe"
+    with pytest.raises(ValueError, match="--dereverb"):
+        check_flags(TrainConfig(dereverb="sox"))
+
+
 def test_selecting_on_the_main_corpus_leaves_the_others_unheard(speech):
     """--select-on main: the epoch is picked by RAVDESS's validation UAR alone, so another
     corpus's validation speakers are scored but choose nothing (the voices score's held-out)."""
