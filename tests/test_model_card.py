@@ -445,3 +445,10 @@ def test_the_spanish_page_counts_corpora_not_benchmark_rows(shipped_config):
     more = copy.deepcopy(shipped_config)
     more["generalisation"]["corpora"]["ased_test"] = dict(more["generalisation"]["corpora"]["nemo_test"])
     assert "Otros corpus, en otros idiomas: nEMO, hablantes de prueba" in about_es(more)
+
+
+def test_the_card_says_when_the_front_end_takes_the_room_off(shipped_config):
+    assert "reverberation" not in model_card(shipped_config).split("## Training")[0]  # the shipped weights hear it as recorded
+    config = copy.deepcopy(shipped_config)
+    config["preprocessing"]["dereverb"] = "wpe"
+    assert "takes the late reverberation off (WPE, nara_wpe)" in model_card(config)

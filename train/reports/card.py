@@ -185,7 +185,7 @@ not what anyone feels.
 {usage(repo_id)}
 
 Input: any audio file or array; the library converts it to mono {pre['sample_rate']} Hz,
-{'trims silence, ' if pre['trim'] else ''}covers it with {pre['window_seconds']:g} s windows every {pre['hop_seconds']:g} s and averages their
+{'takes the late reverberation off (WPE, nara_wpe), ' if pre.get('dereverb') == 'wpe' else ''}{'trims silence, ' if pre['trim'] else ''}covers it with {pre['window_seconds']:g} s windows every {pre['hop_seconds']:g} s and averages their
 logits (RMS-weighted), analysing at most {pre['max_seconds']:g} s.
 
 ## Training
