@@ -273,6 +273,13 @@ def limits(config: dict) -> str:
     )
 
 
+def dereverb_sentence(pre: dict, spanish: bool = False) -> str:
+    """What the front end does before the windows, for weights that declare WPE (none shipped so far)."""
+    if pre.get("dereverb") != "wpe":
+        return ""
+    return "Antes se quita la reverberación tardía de la sala (WPE). " if spanish else "The room's late reverberation is taken off first (WPE). "
+
+
 def about(config: dict) -> str:
     """The app's About panel (Markdown)."""
     pre = config["preprocessing"]
@@ -282,7 +289,7 @@ def about(config: dict) -> str:
     return f"""**M5** is a small convolutional network that listens to the raw waveform (no spectrogram):
 a first layer of {config['model']['first_kernel']}-sample filters at {pre['sample_rate'] // 1000} kHz, then three
 narrow convolution blocks and an average over time (Dai et al. 2017, as in the torchaudio
-speech-commands tutorial). A clip is covered by {pre['window_seconds']:g} s windows whose predictions are
+speech-commands tutorial). {dereverb_sentence(pre)}A clip is covered by {pre['window_seconds']:g} s windows whose predictions are
 averaged; these weights are {what_it_is(config)}.
 
 **Training data.** {data} Split by speaker: {split_sentence(config)}.{simulated_sentence(config)}{corpora_section(config)}
@@ -352,7 +359,7 @@ def about_es(config: dict) -> str:
         )
     return f"""**M5** es una red convolucional pequeña que escucha la onda sonora tal cual (sin espectrograma):
 una primera capa de filtros de {config['model']['first_kernel']} muestras a {pre['sample_rate'] // 1000} kHz, tres bloques
-de convolución y un promedio en el tiempo (Dai et al. 2017, como en el tutorial de torchaudio). Un clip se cubre
+de convolución y un promedio en el tiempo (Dai et al. 2017, como en el tutorial de torchaudio). {dereverb_sentence(pre, spanish=True)}Un clip se cubre
 con ventanas de {pre['window_seconds']:g} s cuyas predicciones se promedian; estos pesos son {what}.
 
 **Datos de entrenamiento.** {data} Separados por hablante: actores {format_actors(split['train'])} para entrenar,

@@ -452,3 +452,5 @@ def test_the_card_says_when_the_front_end_takes_the_room_off(shipped_config):
     config = copy.deepcopy(shipped_config)
     config["preprocessing"]["dereverb"] = "wpe"
     assert "takes the late reverberation off (WPE, nara_wpe)" in model_card(config)
+    assert "reverberation is taken off first (WPE)" in about(config) and "reverberation" not in about(shipped_config)
+    assert "se quita la reverberación tardía" in about_es(config)
