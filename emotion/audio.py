@@ -255,6 +255,11 @@ def dereverberate(audio: np.ndarray, taps: int = WPE_TAPS, delay: int = WPE_DELA
     return np.ascontiguousarray(pad_or_trim(out, n), dtype=np.float32)
 
 
+# The front ends a checkpoint's `preprocessing["dereverb"]` may name: the one table that
+# serving (emotion.inference) and training's flag check (train.config) both read.
+DEREVERBERATION = {"wpe": dereverberate}
+
+
 def pad_or_trim(array, length: int, axis: int = -1):
     """Zero-pad or cut `array` (numpy or torch) to exactly `length` along `axis`."""
     if torch.is_tensor(array):

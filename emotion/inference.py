@@ -27,7 +27,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
-from .audio import AudioSource, change_speed, dereverberate, pad_or_trim, trim_silence, window_starts
+from .audio import DEREVERBERATION, AudioSource, change_speed, pad_or_trim, trim_silence, window_starts
 from .checkpoint import load_checkpoint
 from .hub import resolve_weights
 from .label import Labelled, label_batches
@@ -128,8 +128,8 @@ def prepare(audio: np.ndarray, preprocessing: dict) -> tuple[np.ndarray, int]:
     all go through here."""
     sr = preprocessing["sample_rate"]
     audio = audio[: int(preprocessing.get("max_seconds", MAX_SECONDS) * sr)]
-    if preprocessing.get("dereverb") == "wpe":  # before trimming: the tail is what trim would keep
-        audio = dereverberate(audio)
+    if preprocessing.get("dereverb"):  # before trimming: the tail is what trim would keep
+        audio = DEREVERBERATION[preprocessing["dereverb"]](audio)
     if preprocessing["trim"]:
         audio, (start, _) = trim_silence(audio, top_db=preprocessing["trim_top_db"])
         return audio, start
@@ -178,6 +178,9 @@ class EmotionRecognizer:
         self.device = torch.device(device)
         self.folder = Path(folder) if folder is not None else None  # where the weights came from, if from disk
         pre = self.preprocessing = config["preprocessing"]
+        if pre.get("dereverb") and pre["dereverb"] not in DEREVERBERATION:  # at load, not on a visitor's clip
+            raise ValueError(f"These weights ask for a front end this version does not have: dereverb "
+                             f"'{pre['dereverb']}' (known: {', '.join(DEREVERBERATION)}). Update escuchando-emociones.")
         self.sample_rate: int = pre["sample_rate"]
         self.max_seconds: float = pre.get("max_seconds", MAX_SECONDS)
         self.window = int(round(pre["window_seconds"] * self.sample_rate))

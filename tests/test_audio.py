@@ -283,3 +283,18 @@ def test_the_front_end_dereverberates_only_when_the_checkpoint_declares_it(examp
     assert np.array_equal(prepare(audio, pre)[0], audio)
     heard, start = prepare(audio, {**pre, "dereverb": "wpe"})
     assert start == 0 and np.array_equal(heard, dereverberate(audio)) and not np.array_equal(heard, audio)
+
+
+def test_weights_asking_for_an_unknown_front_end_are_refused_at_load():
+    """A checkpoint from a newer version names a dereverberation this one lacks: refused when
+    loaded, rather than served through a front end it was not measured with."""
+    import copy
+
+    from conftest import WEIGHTS
+    from emotion.inference import EmotionRecognizer
+
+    shipped = EmotionRecognizer.load(WEIGHTS, device="cpu")
+    config = copy.deepcopy(shipped.config)
+    config["preprocessing"]["dereverb"] = "wpe2"
+    with pytest.raises(ValueError, match="front end this version does not have: dereverb 'wpe2'"):
+        EmotionRecognizer(shipped.model, config, "cpu")

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from emotion.audio import DEREVERBERATION
 from emotion.model import ARCHS
 from emotion.policy import MAX_SECONDS
 
@@ -138,8 +139,8 @@ def check_flags(cfg: TrainConfig) -> None:
         raise ValueError(f"--arch is one of {', '.join(ARCHS)}, not '{cfg.arch}'.")
     if cfg.select_on not in ("all", "main"):
         raise ValueError(f"--select-on is 'all' or 'main', not '{cfg.select_on}'.")
-    if cfg.dereverb not in ("", "wpe"):
-        raise ValueError(f"--dereverb is 'wpe' or '' (none), not '{cfg.dereverb}'.")
+    if cfg.dereverb and cfg.dereverb not in DEREVERBERATION:
+        raise ValueError(f"--dereverb is one of {', '.join(DEREVERBERATION)} or '' (none), not '{cfg.dereverb}'.")
     if cfg.nemo_loss not in ("masked", "all"):
         raise ValueError(f"--nemo-loss is 'masked' or 'all', not '{cfg.nemo_loss}'.")
 
