@@ -560,3 +560,57 @@ def test_members_trained_side_by_side_assemble_into_the_one_command_ensemble(rav
     assert "--ensemble 2" in joined["training"]["command"] and len(joined["training"]["assembled_from"]) == 2
     with pytest.raises(SystemExit, match="consecutive"):
         assemble_main([str(tmp_path / "m1"), str(tmp_path / "m0"), "--out", str(tmp_path / "wrong")])
+
+
+def test_a_run_killed_mid_way_resumes_to_the_weights_of_an_uninterrupted_run(ravdess, tmp_path, trained):
+    """`python -m train --resume` after a SIGKILL: the member that finished is kept, the one
+    killed mid-way goes on from its last saved epoch, and the weights, log and metrics are
+    those of the run that was never stopped, bit for bit."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cfg, _ = trained
+    root = Path(__file__).resolve().parents[1]
+    flags = ["--data", str(ravdess), "--cache", cfg.cache, "--train-actors", "1-2", "--val-actors", "3",
+             "--test-actors", "21", "--epochs", "4", "--n-channel", "8", "--batch-size", "16", "--ensemble", "2",
+             "--device", "cpu", "--threads", "1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+
+    def train(out: str, *more: str, **kw):
+        return subprocess.run([sys.executable, "-m", "train", *flags, "--out", str(tmp_path / out), *more],
+                              cwd=root, env=env, capture_output=True, text=True, timeout=600, **kw)
+
+    whole = train("whole")
+    assert whole.returncode == 0, whole.stderr[-2000:]
+
+    # Killed once the second member has saved an epoch: the first is finished, the second half done.
+    proc = subprocess.Popen([sys.executable, "-m", "train", *flags, "--out", str(tmp_path / "stopped")], cwd=root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    second = tmp_path / "stopped" / "run" / "state-member-1.pt"
+    deadline = time.time() + 300
+    while not second.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert second.exists() and not (tmp_path / "stopped" / "model.safetensors").exists(), "not stopped mid-way"
+
+    changed = train("stopped", "--resume", "--lr", "0.001")  # another recipe is refused, before any work
+    assert changed.returncode != 0 and "other settings (lr)" in changed.stderr and second.exists()
+
+    resumed = train("stopped", "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "member 1: resuming at epoch" in resumed.stdout
+    a, b = (json.loads((tmp_path / d / "config.json").read_text()) for d in ("whole", "stopped"))
+    assert b["weights_sha256"] == a["weights_sha256"]
+    assert b["calibration"] == a["calibration"] and b["metrics"]["test"] == a["metrics"]["test"]
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "elapsed_s"} for r in rows]  # noqa: E731
+    logs = [[json.loads(x) for x in (tmp_path / d / "run" / "log.jsonl").read_text().splitlines()] for d in ("whole", "stopped")]
+    assert strip(logs[1]) == strip(logs[0]) and len(logs[0]) == 8
+    # Where each stretch of epochs trained is recorded: member 1 in two processes, the first stretch ending where it stopped.
+    spans = [[s["epochs"] for s in member] for member in b["training"]["trained_on"]]
+    assert spans[0] == [[1, 4]] and len(spans[1]) == 2 and spans[1][0][0] == 1 and spans[1][1] == [spans[1][0][1] + 1, 4]
+    assert all(s["device"] == "cpu" and s["cpu"] and s["threads"] == 1 for m in b["training"]["trained_on"] for s in m)
+    assert not list((tmp_path / "stopped" / "run").glob("state-*"))  # the finished run leaves nothing to resume

@@ -403,8 +403,11 @@ class LoadedBatches:
 
     def __init__(self, batches: TrainBatches, workers: int, pin_memory: bool):
         self.batches = batches
+        # A generator of its own: the DataLoader draws worker seeds every epoch, and from torch's global
+        # generator they would move the dropout masks -- and differ after a resume (train.state).
         self.loader = torch.utils.data.DataLoader(_Batches(batches), batch_size=None, num_workers=workers,
-                                                  persistent_workers=True, pin_memory=pin_memory, prefetch_factor=4)
+                                                  persistent_workers=True, pin_memory=pin_memory, prefetch_factor=4,
+                                                  generator=torch.Generator().manual_seed(0))
 
     def __len__(self) -> int:
         return len(self.batches)

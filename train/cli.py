@@ -19,6 +19,7 @@ from emotion.labels import format_actors
 
 from .config import TrainConfig, parse_args, parse_speeds
 from .corpora import CORPORA
+from .fit import check_resume
 from .metrics import format_report
 from .reports import write_reports
 from .run import resolve_split, run
@@ -39,9 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # A wrong flag or data folder is the user's to fix: one line, before any decoding.
         parse_speeds(cfg.test_time_speeds)
-        resolve_split(cfg)
+        split = resolve_split(cfg)
         for name, folder in cfg.corpus_folders().items():
             CORPORA[name].find_clips(folder)
+        check_resume(cfg, Path(cfg.out) / "run", split)
     except (ValueError, FileNotFoundError) as e:
         raise SystemExit(f"python -m train: error: {e}") from None
     command = "python -m train " + shlex.join(sys.argv[1:] if argv is None else argv)

@@ -66,6 +66,7 @@ class TrainConfig:
     loader_workers: int = 0  # processes making the batches (a GPU outruns one core); 0 = here, as one random stream (the recorded runs); N >= 1: a generator per batch, the same batches for any N
     bf16: bool = False  # training's forward passes under bfloat16 autocast (a GPU, or a CPU with AVX512-BF16); validation stays float32
     ensemble: int = 3  # M5s trained from seeds seed, seed+1, ...; their logits are averaged
+    resume: bool = False  # go on from the last epoch whose state OUT/run/ holds (the same command); the weights are an uninterrupted run's, bit for bit
     nemo: str = ""  # nEMO folder (either layout) to train on as well; '' = RAVDESS only
     nemo_val_speakers: str = "IC0,KS0"  # nEMO validation speakers (one female, one male); its test speakers are fixed in train.corpora.nemo
     nemo_loss: str = "masked"  # 'masked': a nEMO clip's loss over nEMO's 6 classes only; 'all': over all 8
@@ -221,7 +222,7 @@ DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 PER_FOLD_FIELDS = ("out", "val_actors", "test_actors", "train_actors", "threads", "device")
 # ... and fields that do not change what one model of a recipe learns: where the data
 # and cache are, and how many seeds are averaged (folds are one model each).
-NOT_RECIPE = (*PER_FOLD_FIELDS, "data", "cache", "ensemble")
+NOT_RECIPE = (*PER_FOLD_FIELDS, "data", "cache", "ensemble", "resume")
 # ... and what the layout dictates: on the development folds the other corpora's validation
 # speakers are the held-out ones, so only RAVDESS may pick the epoch (--select-on main); on the
 # shipped split every corpus's validation speakers pick it. Same recipe, other layout.

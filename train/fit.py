@@ -1,6 +1,6 @@
 """Fit one M5: the loss, one epoch, validation, and a member trained to its best epoch.
 
-    model, best, log = train_member(cfg, member, {"train": ClipSet, "val": ClipSet}, device, log_file, t0)
+    model, best, log, trained_on = train_member(cfg, member, {"train": ClipSet, "val": ClipSet}, device, log_file, t0)
 
 Validation scores whole clips through the serving path's window averaging
 (emotion.inference.clip_logits), per corpus; the epoch whose mean
@@ -12,7 +12,10 @@ from __future__ import annotations
 import copy
 import json
 import random
+import sys
 import time
+from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,11 +26,12 @@ from emotion.inference import clip_logits
 from emotion.labels import EMOTIONS
 from emotion.model import M5, M5Config, standardise
 
-from .batches import loader, train_batches
-from .config import TrainConfig
+from .batches import LoadedBatches, loader, train_batches
+from .config import TrainConfig, recipe
 from .corpora import CORPORA, MAIN, classes_of, names_of
 from .data import ClipSet
 from .metrics import corpus_metrics
+from .state import load_state, restore_rng, rng_states, save_state, state_path, where
 
 
 def set_seed(seed: int) -> None:
@@ -127,14 +131,46 @@ def validate(model, clips: ClipSet, window, hop, device, select_on: str = "all")
     return row
 
 
-def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, t0: float, simulation: dict | None = None):
+def resume_fingerprint(cfg: TrainConfig, split: dict | None, member: int) -> dict:
+    """What a saved state must share with the run that takes it up: the recipe, the split, the member."""
+    return {"recipe": recipe(asdict(cfg)), "split": split, "member": member}
+
+
+def check_fingerprint(state: dict, fingerprint: dict, path) -> None:
+    if state["fingerprint"] != fingerprint:
+        theirs, mine = state["fingerprint"]["recipe"], fingerprint["recipe"]
+        differ = sorted(k for k in set(theirs) | set(mine) if theirs.get(k) != mine.get(k))
+        raise ValueError(f"--resume: {path} is a run of other settings ({', '.join(differ) or 'the split'}); "
+                         "give the command it was started with, or another --out.")
+
+
+def check_resume(cfg: TrainConfig, run_dir: Path, split: dict) -> None:
+    """With --resume, every saved member state in run_dir must be this command's: a ValueError
+    naming what differs, before anything is decoded or trained."""
+    if not cfg.resume:
+        return
+    for member in range(cfg.ensemble):
+        state = load_state(state_path(run_dir, member))
+        if state is not None:
+            check_fingerprint(state, resume_fingerprint(cfg, split, member), state_path(run_dir, member))
+
+
+def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, t0: float, simulation: dict | None = None,
+                 run_dir: Path | None = None, split: dict | None = None):
     """Train one M5 from seed cfg.seed + member; returns (model at its best
-    validation UAR, that epoch's log row, the per-epoch log)."""
+    validation UAR, that epoch's log row, the per-epoch log, where it trained:
+    [{"epochs": [first, last], "seconds", "device", "cpu", ...}, one per process]).
+
+    With `run_dir`, the member's whole state is saved there after every epoch
+    (train.state); with cfg.resume, a saved state of the same recipe and split
+    is taken up at the epoch after it, and the run goes on exactly as if it
+    had never stopped."""
     seed = cfg.seed + member
     set_seed(seed)  # member 0 draws exactly what a single-model run draws
     model = M5(M5Config(n_channel=cfg.n_channel, dropout=cfg.dropout, sample_rate=cfg.sample_rate, arch=cfg.arch)).to(device)
     window, hop = int(cfg.crop_seconds * cfg.sample_rate), int(cfg.hop_seconds * cfg.sample_rate)
-    batches = train_batches(cfg, subset["train"].audio, subset["train"].labels, generator=np.random.default_rng(seed),
+    rng = np.random.default_rng(seed)  # the batches' one stream: every transform draws from it
+    batches = train_batches(cfg, subset["train"].audio, subset["train"].labels, generator=rng,
                             class_masks=subset["train"].class_masks() if cfg.nemo_loss == "masked" and len(cfg.corpus_folders()) > 1 else None,
                             simulation=simulation, corpora=subset["train"].corpora)
     batches = loader(batches, cfg.loader_workers, seed, pin_memory=torch.device(device).type == "cuda")
@@ -149,19 +185,53 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
     # heard once, at the end (train.run.split_metrics), not every epoch.
     choosing = subset["val"].of(MAIN) if cfg.select_on == "main" else subset["val"]
     log, best, best_state = [], None, None
+    path = state_path(run_dir, member) if run_dir is not None else None
+    fingerprint = resume_fingerprint(cfg, split, member)
+    trained_on, start, offset = [], 1, 0.0
+    state = load_state(path) if path is not None and cfg.resume else None
+    if state is not None:
+        check_fingerprint(state, fingerprint, path)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        restore_rng(state["rng"], rng)
+        log, best, best_state, trained_on = state["log"], state["best"], state["best_model"], state["trained_on"]
+        start = state["epoch"] + 1
+        offset = (log[-1]["elapsed_s"] if log else 0.0) - (time.time() - t0)  # the clock goes on from the stop
+        for row in log:
+            log_file.write(json.dumps(row) + "\n")
+        log_file.flush()
+        if start <= cfg.epochs:
+            print(f"member {member}: resuming at epoch {start} of {cfg.epochs} from {path}")
+        if torch.get_num_threads() != state["trained_on"][-1]["threads"] and torch.device(device).type == "cpu":
+            print(f"note: {path} was trained at {state['trained_on'][-1]['threads']} threads, this run has "
+                  f"{torch.get_num_threads()}: the weights will not be bit for bit an uninterrupted run's", file=sys.stderr)
+    elif path is not None and path.exists():
+        print(f"note: {path} holds a stopped run; starting afresh (add --resume to go on from it)", file=sys.stderr)
+    if isinstance(batches, LoadedBatches):
+        batches.batches.epoch = start - 1  # the workers seed each batch by (seed, epoch, batch)
+    segment = {"epochs": [start, start - 1], "seconds": 0.0, **where(device)}
+    segment_t0 = time.time()
     desc = "epochs" if cfg.ensemble == 1 else f"member {member + 1}/{cfg.ensemble}"
-    with tqdm(range(1, cfg.epochs + 1), desc=desc, unit="epoch", disable=None) as bar:
+    with tqdm(range(start, cfg.epochs + 1), desc=desc, unit="epoch", disable=None, initial=start - 1,
+              total=cfg.epochs) as bar:
         for epoch in bar:
             row = {"member": member, "epoch": epoch, "lr": scheduler.get_last_lr()[0]}
             row.update(train_one_epoch(model, batches, optimizer, scheduler, device, cfg.label_smoothing, cfg.mixup, class_weight,
                                        cfg.bf16))
             row.update(validate(model, choosing, window, hop, device, cfg.select_on))
-            row["elapsed_s"] = round(time.time() - t0, 1)
+            row["elapsed_s"] = round(time.time() - t0 + offset, 1)
             log.append(row)
             log_file.write(json.dumps(row) + "\n")
             log_file.flush()
             if best is None or row["val_score"] > best["val_score"]:
                 best, best_state = row, copy.deepcopy(model.state_dict())
+            if path is not None:
+                segment.update(epochs=[start, epoch], seconds=round(time.time() - segment_t0, 1))
+                save_state(path, {"fingerprint": fingerprint, "epoch": epoch, "model": model.state_dict(),
+                                  "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                                  "rng": rng_states(rng), "log": log, "best": best, "best_model": best_state,
+                                  "trained_on": [*trained_on, segment]})
             bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}", best=best["epoch"])
             tqdm.write(
                 f"{'' if cfg.ensemble == 1 else f'member {member} '}epoch {epoch:3d} | "
@@ -170,8 +240,11 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
                 + "".join(f" | {CORPORA[c].FACTS['name']} acc {row[f'val_acc_{c}']:.3f} uar {row[f'val_uar_{c}']:.3f}"
                           for c in CORPORA if f"val_uar_{c}" in row)
             )
+    if start <= cfg.epochs:
+        segment.update(epochs=[start, cfg.epochs], seconds=round(time.time() - segment_t0, 1))
+        trained_on = [*trained_on, segment]
     model.load_state_dict(best_state)
-    return model, best, log
+    return model, best, log, trained_on
 
 
 def describe_training(cfg: TrainConfig) -> dict:

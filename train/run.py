@@ -35,6 +35,7 @@ from .corpora import CORPORA, MAIN, classes_of, facts_of, names_of, scored
 from .data import ClipSet, decode_clips
 from .fit import describe_training, set_seed, train_member
 from .metrics import corpus_metrics
+from .state import state_path
 
 
 def resolve_split(cfg: TrainConfig) -> dict:
@@ -107,20 +108,22 @@ def load_split(cfg: TrainConfig, split: dict) -> dict[str, ClipSet]:
     return data
 
 
-def train_members(cfg: TrainConfig, data: dict, device, run_dir: Path, t0: float) -> tuple[M5 | M5Ensemble, list, list]:
+def train_members(cfg: TrainConfig, data: dict, device, run_dir: Path, t0: float, split: dict | None = None
+                  ) -> tuple[M5 | M5Ensemble, list, list]:
     """Train cfg.ensemble M5s from seeds seed, seed+1, ...; returns (one model -- an
     M5Ensemble when there are several -- each member at its best validation UAR,
-    their best log rows, their per-epoch logs)."""
+    their best log rows with where each trained ("trained_on"), their per-epoch logs).
+    Each member's state is saved in run_dir after every epoch; cfg.resume goes on from it."""
     pre = preprocessing_of(cfg)
     # What the model hears: preprocessed once here, as the recognizer does at serving.
     subset = {name: clips._replace(audio=[preprocess(a, pre) for a in clips.audio]) for name, clips in data.items() if name != "test"}
     simulation = simulated_speakers_and_channels(cfg, subset["train"])
     members, bests, logs = [], [], []
-    with open(run_dir / "log.jsonl", "w") as log_file:
+    with open(run_dir / "log.jsonl", "w") as log_file:  # a resumed member writes its earlier epochs again first
         for member in range(cfg.ensemble):
-            model, best, log = train_member(cfg, member, subset, device, log_file, t0, simulation)
+            model, best, log, trained_on = train_member(cfg, member, subset, device, log_file, t0, simulation, run_dir, split)
             members.append(model)
-            bests.append(best)
+            bests.append({**best, "trained_on": trained_on})
             logs.append(log)
     if cfg.ensemble == 1:
         return members[0], bests, logs
@@ -147,6 +150,8 @@ def checkpoint_metadata(cfg: TrainConfig, command: str, split: dict, bests: list
             **describe_training(cfg),
             "train_seconds": round(train_seconds, 1),
             "device": str(device),
+            # Per member, each stretch of epochs one process trained: device, processor, GPU, threads.
+            "trained_on": [b.get("trained_on", []) for b in bests],
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
             "python": platform.python_version(),
@@ -232,9 +237,13 @@ def run(cfg: TrainConfig, command: str = "") -> dict:
     write_run_record(out / "run", cfg, command, split)
     data = load_split(cfg, split)
     print(f"clips: {', '.join(f'{k} {len(v.audio)}' for k, v in data.items())}; device {device}")
-    model, bests, logs = train_members(cfg, data, device, out / "run", t0)
-    metadata = checkpoint_metadata(cfg, command, split, bests, time.time() - t0, device)
+    model, bests, logs = train_members(cfg, data, device, out / "run", t0, split)
+    # The members' last log rows carry the clock across stops (a resumed run counts its earlier sessions too).
+    train_seconds = max(time.time() - t0, *(log[-1]["elapsed_s"] for log in logs if log))
+    metadata = checkpoint_metadata(cfg, command, split, bests, train_seconds, device)
     metrics = {**calibrate_and_save(model, metadata, data, out, device),
                "best_epoch": metadata["training"]["best_epoch"], "train_seconds": metadata["training"]["train_seconds"]}
     record_metrics(out, metrics)
+    for member in range(cfg.ensemble):  # the weights are saved: nothing is left to resume
+        state_path(out / "run", member).unlink(missing_ok=True)
     return metrics
