@@ -58,7 +58,7 @@ def check_members(configs: list[dict]) -> None:
 
 def equivalent_command(member_command: str, n: int) -> str:
     """The one `python -m train` command whose members these are: the first member's, with --ensemble N."""
-    args = shlex.split(member_command)
+    args = [a for a in shlex.split(member_command) if a not in ("--resume", "--no-resume")]  # how, not what
     for flag in ("--ensemble", "--out"):
         while flag in args:
             i = args.index(flag)
@@ -101,8 +101,9 @@ def main(argv: list[str] | None = None) -> int:
             rows = [{**json.loads(line), "member": k} for line in (Path(member) / "run" / "log.jsonl").read_text().splitlines()]
             log_file.writelines(json.dumps(r) + "\n" for r in rows)
     train_seconds = sum(c["training"]["train_seconds"] for c in configs)
-    metadata = checkpoint_metadata(cfg, command, split, [{"epoch": c["training"]["best_epoch"]} for c in configs],
-                                   train_seconds, device)
+    bests = [{"epoch": c["training"]["best_epoch"], "trained_on": (c["training"].get("trained_on") or [[]])[0]}
+             for c in configs]
+    metadata = checkpoint_metadata(cfg, command, split, bests, train_seconds, device)
     metadata["training"].update(threads=first.get("threads"), assembled_from=[
         {"folder": str(m), "command": c["training"]["command"], "train_seconds": c["training"]["train_seconds"]}
         for m, c in zip(args.members, configs)])
