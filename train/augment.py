@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,8 +95,12 @@ def cached_variants(audio: list[np.ndarray], n: int, make, what: str, cache_dir:
 
     def compute() -> list[np.ndarray]:
         rng = np.random.default_rng([AUGMENT_SEED, int(hashlib.sha256(what.encode()).hexdigest()[:8], 16)])
-        return [make(a, rng) for a in tqdm(audio, desc=what.split("|")[0], unit="clip", leave=False, disable=None)
-                for _ in range(n)]
+        made = [make(a, rng) for a in audio for _ in range(n)]  # the draws, in the set's order
+        # A `make` may hand back the work itself (a callable): it runs in threads, one per core --
+        # the codecs' work is ffmpeg's, a process of its own, so threads keep every core busy.
+        with ThreadPoolExecutor(max(1, os.cpu_count() or 1)) as pool:
+            work = pool.map(lambda m: m() if callable(m) else m, made)
+            return list(tqdm(work, total=len(made), desc=what.split("|")[0], unit="clip", leave=False, disable=None))
 
     flat = cached_clips(path, compute)
     return [flat[i * n : (i + 1) * n] for i in range(len(audio))]
@@ -122,7 +127,7 @@ def codec_variants(audio: list[np.ndarray], cache_dir=None) -> list[list[np.ndar
     def make(clip, rng):
         name = names[int(rng.integers(len(names)))]
         settings = hashlib.sha256(repr(TRAINING_CODECS[name]).encode()).hexdigest()[:8]  # a changed rate is another cache
-        return clip_cached(clip, f"codec-{name}-{settings}", lambda: codec_variant(clip, name), cache_dir)
+        return lambda: clip_cached(clip, f"codec-{name}-{settings}", lambda: codec_variant(clip, name), cache_dir)
     return cached_variants(audio, 1, make, f"codecs|{names}", cache_dir)
 
 

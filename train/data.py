@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 from typing import NamedTuple
 
@@ -92,7 +93,8 @@ def cached_clips(path: Path | None, compute) -> list[np.ndarray]:
     clips = compute()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # two runs side by side may write the same cache
+        # two runs side by side, or two threads of one, may write the same cache
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}-{threading.get_ident()}.tmp.npz")
         np.savez(tmp, audio=np.concatenate(clips), offsets=np.cumsum([0] + [len(c) for c in clips]))
         tmp.replace(path)
     return clips
