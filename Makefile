@@ -41,10 +41,13 @@ test-fast: $(VENV)/.installed-dev
 # The shipped recipe: RAVDESS, a quarter of the crops from a codec version of the clip, a quarter
 # through simulated rooms, lines and noise, and half coloured like another microphone, each crop its
 # own way (run C4, chosen on actors 1-20: experiments/README.md).
+# The three members train side by side, the cores shared among them (train.members); stopped,
+# `make train` again goes on from each member's last epoch in $(RUNS).
 RAVDESS ?= ../shared/ravdess
+RUNS ?= runs/make-train
 RECIPE ?= --codecs --variant-prob 0.25 --channel-sim 0.25 --mic-filter 0.5 --mic-tilt 4 --mic-per-clip
 train: $(VENV)/.installed-train
-	$(PY) -m train --data $(RAVDESS) $(RECIPE) --out weights
+	$(PY) -m train.members --runs $(RUNS) -- --data $(RAVDESS) $(RECIPE) --ensemble 3 --out weights
 
 # nEMO, ASED and EMOVO at the commits the results were measured on, into $(DATA)/NAME (git, about 1 GB).
 DATA ?= ../data

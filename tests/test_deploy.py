@@ -192,8 +192,9 @@ def test_make_train_runs_the_recipe_of_the_shipped_weights():
 
     out = subprocess.run(["make", "-n", "train", "RAVDESS=/r", "DATA=/d"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
-    line = next(line for line in out.splitlines() if " -m train " in line)
-    cfg = parse_args(shlex.split(line.split(" -m train ", 1)[1]))
+    # the members side by side (train.members), with python -m train's own flags after its '--'
+    line = next(line for line in out.splitlines() if " -m train.members " in line)
+    cfg = parse_args(shlex.split(line.split(" -- ", 1)[1]))
     config = json.loads((ROOT / "weights" / "config.json").read_text())
     assert not recipe_differences({"recipe": asdict(cfg)}, config["training"]["config"])
     assert cfg.data == "/r" and cfg.out == "weights" and cfg.ensemble == config["ensemble_size"]

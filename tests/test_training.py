@@ -561,6 +561,23 @@ def test_members_trained_side_by_side_assemble_into_the_one_command_ensemble(rav
     with pytest.raises(SystemExit, match="consecutive"):
         assemble_main([str(tmp_path / "m1"), str(tmp_path / "m0"), "--out", str(tmp_path / "wrong")])
 
+    # train.members does both steps: the members as processes of their own, then the join.
+    from train.members import main as members_main
+
+    flags = ["--data", str(ravdess), "--cache", cfg.cache, "--train-actors", "1-2", "--val-actors", "3", "--test-actors", "21",
+             "--epochs", "1", "--n-channel", "8", "--batch-size", "16", "--device", "cpu", "--threads", "1", "--ensemble", "2"]
+    assert members_main(["--runs", str(tmp_path / "runs"), "--", *flags, "--out", str(tmp_path / "driven")]) == 0
+    driven = json.loads((tmp_path / "driven" / "config.json").read_text())
+    assert driven["weights_sha256"] == ens["weights_sha256"]
+    assert driven["training"]["command"].endswith("--ensemble 2 --out weights") and "--resume" not in driven["training"]["command"]
+    assert [m[0]["epochs"] for m in driven["training"]["trained_on"]] == [[1, 1], [1, 1]]
+    # Run again: the finished members are kept, not retrained; another recipe in the same folder is refused.
+    before = (tmp_path / "runs" / "member-0" / "model.safetensors").stat().st_mtime_ns
+    assert members_main(["--runs", str(tmp_path / "runs"), "--", *flags, "--out", str(tmp_path / "driven")]) == 0
+    assert (tmp_path / "runs" / "member-0" / "model.safetensors").stat().st_mtime_ns == before
+    with pytest.raises(SystemExit, match=r"other settings \(lr\)"):
+        members_main(["--runs", str(tmp_path / "runs"), "--", *flags, "--lr", "0.001", "--out", str(tmp_path / "x")])
+
 
 def test_a_run_killed_mid_way_resumes_to_the_weights_of_an_uninterrupted_run(ravdess, tmp_path, trained):
     """`python -m train --resume` after a SIGKILL: the member that finished is kept, the one

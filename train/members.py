@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     member_args = [a for a in member_args if a not in ("--resume", "--no-resume")]
 
     folders = [runs / f"member-{k}" for k in range(n)]
-    status = [member_status(f, want) for f in folders]
+    status = [member_status(f, {**want, "seed": cfg.seed + k}) for k, f in enumerate(folders)]
     commands = []
     for k, folder in enumerate(folders):
         t = (recorded_threads(folder) if status[k] == "stopped" else None) or threads
