@@ -39,10 +39,10 @@ sys.path.insert(0, str(ROOT))
 
 from emotion.inference import EmotionRecognizer  # noqa: E402
 from train.config import TrainConfig  # noqa: E402
-from train.corpora import CORPORA, classes_of, scored  # noqa: E402
+from train.corpora import CORPORA, scored  # noqa: E402
 from train.crossval import finished_folds  # noqa: E402
 from train.data import decode_clips  # noqa: E402
-from train.metrics import corpus_metrics  # noqa: E402
+from train.metrics import score_corpus  # noqa: E402
 
 CHANNEL_GAP = 0.10  # the shipped ensemble's worst channel within 10 points of clean (accuracy; checked on 21-24)
 CHANNEL_MARGIN = 0.03  # on the development folds: the worst channel's gap at most 3 points wider than C4's
@@ -55,7 +55,7 @@ def val_uar(weights: Path, name: str, folder: str, cache: str) -> float:
     corpus = CORPORA[name]
     clips = scored(name, corpus.find_clips(folder, tuple(corpus.VAL_SPEAKERS)))
     audio = decode_clips(clips, recognizer.sample_rate, cache or None, corpus=f"{name}-val")
-    return corpus_metrics(recognizer.logits(audio), [c.label for c in clips], classes_of(name))["uar"]
+    return score_corpus(recognizer.logits(audio), [c.label for c in clips], name)["uar"]
 
 
 def extra_scores(fold_dir: Path, wanted: dict[str, str], cache: str) -> dict[str, float]:

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from emotion.inference import EmotionRecognizer  # noqa: E402
 from train.config import TrainConfig  # noqa: E402
-from train.corpora import CORPORA, classes_of, scored  # noqa: E402
+from train.corpora import CORPORA, scored  # noqa: E402
 from train.data import decode_clips  # noqa: E402
-from train.metrics import corpus_metrics  # noqa: E402
+from train.metrics import score_corpus  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         corpus = CORPORA[name]
         clips = scored(name, corpus.find_clips(folder, tuple(corpus.VAL_SPEAKERS)))
         audio = decode_clips(clips, recognizer.sample_rate, args.cache or None, corpus=f"{name}-val")
-        m = corpus_metrics(recognizer.logits(audio), [c.label for c in clips], classes_of(name))
+        m = score_corpus(recognizer.logits(audio), [c.label for c in clips], name)
         out["corpora"][name] = {"speakers": list(corpus.VAL_SPEAKERS), "n": m["n"], "uar": m["uar"], "accuracy": m["accuracy"],
                                 "per_class": m["per_class"]}
         print(f"{name}: speakers {', '.join(corpus.VAL_SPEAKERS)}, {m['n']} clips: UAR {m['uar']:.1%}, "

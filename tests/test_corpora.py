@@ -1,8 +1,8 @@
 """The corpus modules: each reads its downloads' real layout, labels into our eight
 emotions, and keeps its declared test speakers apart.
 
-ASED and EMOVO are not in ../shared (they are fetched outside the project), so
-their readers are tested on small synthetic layouts that copy the downloads'
+ASED, EMOVO, BAVED, Emotion TTS and TurEV-DB are not in ../shared (they are fetched
+outside the project), so their readers are tested on small synthetic layouts that copy the downloads'
 names -- quirks included -- with real speech (RAVDESS clips) as the audio.
 """
 
@@ -15,8 +15,8 @@ import soundfile as sf
 from emotion.audio import load_audio
 from emotion.labels import EMOTIONS
 from train.config import TrainConfig, check_flags
-from train.corpora import CORPORA, MAIN, classes_of, facts_of, scored
-from train.corpora import ased, emovo
+from train.corpora import CORPORA, MAIN, classes_of, facts_of, levels_of, scored, targets_of
+from train.corpora import ased, baved, emotiontts, emovo, turev
 from train.corpora import ravdess as ravdess_corpus
 
 FACT_FIELDS = {"name", "summary", "summary_es", "language", "language_es", "language_code", "speakers", "emotions",
@@ -27,7 +27,11 @@ FACT_FIELDS = {"name", "summary", "summary_es", "language", "language_es", "lang
 def test_every_corpus_module_says_what_the_card_and_training_need(name):
     module = CORPORA[name]
     assert module.NAME == name and FACT_FIELDS <= set(module.FACTS)
-    assert facts_of(name)["emotions"] == [EMOTIONS[i] for i in classes_of(name)]
+    if levels_of(name):  # labelled by level: the card lists each level with the emotions it allows
+        assert facts_of(name)["levels"] == {k: [EMOTIONS[i] for i in v] for k, v in levels_of(name).items()}
+        assert sorted(i for v in levels_of(name).values() for i in v) == sorted(classes_of(name))  # disjoint, covering
+    else:
+        assert facts_of(name)["emotions"] == [EMOTIONS[i] for i in classes_of(name)]
     assert set(module.TEST_SPEAKERS).isdisjoint(module.VAL_SPEAKERS)
     assert module.FACTS["download"].startswith("https://")
     assert MAIN == "ravdess" and classes_of(MAIN) == tuple(range(8))
@@ -248,3 +252,121 @@ def test_training_can_leave_out_the_sentences_that_name_the_emotion(tmp_path, sp
     assert common_only == {**heard_all, "train": 1}
     with pytest.raises(ValueError, match="--train-scored-only names emovo"):
         check_flags(TrainConfig(**base, train_scored_only="emovo"))
+
+
+# Emotion TTS's layout: two subsets, speaker A in both (the same woman), the number giving the emotion.
+EMOTIONTTS_FILES = {
+    "Dataset/SpeechCorpus/Emotional/plain-to-emotional/ema/wav": ["ema00001.wav", "ema00101.wav", "ema00201.wav", "ema00301.wav"],
+    "Dataset/SpeechCorpus/Emotional/plain-to-emotional/emh/wav": ["emh00005.wav", "emh00305.wav"],
+    "Dataset/SpeechCorpus/Emotional/emotional-to-emotional/nea/wav": ["nea00102.wav", "nea00203.wav"],
+    "Dataset/SpeechCorpus/Emotional/emotional-to-emotional/nek/wav": ["nek00004.wav", "nek00399.wav"],
+}
+# TurEV-DB's: one folder per emotion, and filtered duplicates that are skipped.
+TUREV_FILES = {
+    "Sound Source/Angry": ["1157_kz_acik.wav", "1984_kz_acik.wav"],
+    "Sound Source/Calm": ["1157_sk_acik.wav", "1358_sk_beste.wav"],
+    "Sound Source/Happy": ["7895_mt_cay.wav"],
+    "Sound Source/Sad": ["1234_hl_acik.wav", "1984_hl_turev.wav"],
+    "Model Output for Test Data/Angry": ["1984_kz_acik.wav"],
+}
+# BAVED's: a folder per word, SPEAKER-GENDER-AGE-WORD-LEVEL-REC.wav.
+BAVED_FILES = {
+    "0": ["54-f-21-0-0-1.wav", "54-f-21-0-1-2.wav", "54-f-21-0-2-3.wav", "55-m-20-0-2-4.wav", "17-m-22-0-0-5.wav"],
+    "3": ["55-m-20-3-1-6.wav", "55-m-20-3-0-7.wav", "46-m-20-3-2-8.wav"],
+}
+
+
+def write_layout(root, files: dict, speech, rate: int = 16000):
+    for folder, names in files.items():
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            sf.write(root / folder / name, speech, rate, subtype="PCM_16")
+
+
+def test_emotiontts_reader_joins_a_speaker_across_subsets_and_scores_the_shared_sentences(tmp_path, speech):
+    """The number gives the emotion; a speaker is the folder's last letter (ema and nea are one
+    woman); only plain-to-emotional's sentences, read in every emotion, are scored."""
+    write_layout(tmp_path, EMOTIONTTS_FILES, np.interp(np.arange(0, len(speech), 16000 / 22050), np.arange(len(speech)), speech), 22050)
+    clips = emotiontts.find_clips(tmp_path)
+    assert len(clips) == 10 and {c.speaker for c in clips} == {"a", "h", "k"}
+    by_name = {c.path.split("/")[-1]: c for c in clips}
+    assert [EMOTIONS[by_name[f"ema00{n}.wav"].label] for n in ("001", "101", "201", "301")] == ["neutral", "happy", "angry", "sad"]
+    assert by_name["ema00101.wav"].sentence == by_name["ema00001.wav"].sentence == "em01"  # one sentence, four emotions
+    assert (by_name["nek00399.wav"].gender, EMOTIONS[by_name["nek00399.wav"].label]) == ("male", "sad")
+    assert {c.path.split("/")[-1] for c in scored("emotiontts", clips)} == set(
+        EMOTIONTTS_FILES["Dataset/SpeechCorpus/Emotional/plain-to-emotional/ema/wav"]
+        + EMOTIONTTS_FILES["Dataset/SpeechCorpus/Emotional/plain-to-emotional/emh/wav"])
+    assert set(emotiontts.TEST_SPEAKERS + emotiontts.VAL_SPEAKERS) <= set("abfgh")  # speakers of the scored subset
+    assert len(load_audio(clips[0].path)) == pytest.approx(len(speech), abs=2)  # 22.05 kHz heard at 16 kHz
+    with pytest.raises(FileNotFoundError, match="No Emotion TTS corpus"):
+        emotiontts.find_clips(tmp_path / "Dataset" / "nowhere")
+
+
+def test_turev_reader_reads_the_sound_source_and_skips_the_filtered_copies(tmp_path, speech):
+    write_layout(tmp_path, TUREV_FILES, speech, 44100)
+    clips = turev.find_clips(tmp_path)
+    assert len(clips) == 7 and all("Model Output" not in c.path for c in clips)
+    assert {(c.speaker, EMOTIONS[c.label], c.sentence) for c in clips if c.speaker == "1157"} == {
+        ("1157", "angry", "acik"), ("1157", "calm", "acik")}
+    assert {EMOTIONS[c.label] for c in clips} == {"angry", "calm", "happy", "sad"}
+    assert classes_of("turev") == tuple(sorted(EMOTIONS.index(e) for e in ("angry", "calm", "happy", "sad")))
+    assert "disagree" in turev.FACTS["license"]  # README and LICENSE say different things: the card says so
+    with pytest.raises(FileNotFoundError, match="No TurEV-DB corpus"):
+        turev.find_clips(tmp_path / "nowhere")
+
+
+def test_baved_clips_are_labelled_by_level_and_their_targets_are_the_levels_sets(tmp_path, speech):
+    write_layout(tmp_path, BAVED_FILES, speech)
+    clips = baved.find_clips(tmp_path)
+    assert len(clips) == 8 and {(c.speaker, c.gender) for c in clips} == {("54", "female"), ("55", "male"), ("17", "male"), ("46", "male")}
+    level = {c.path.split("/")[-1]: next(n for n, s in baved.LEVELS.items() if c.label in s) for c in clips}
+    assert (level["54-f-21-0-0-1.wav"], level["54-f-21-0-1-2.wav"], level["54-f-21-0-2-3.wav"]) == ("low", "neutral", "high")
+    low = next(c for c in clips if c.path.endswith("54-f-21-0-0-1.wav"))
+    assert {EMOTIONS[i] for i in targets_of("baved", low.label)} == {"sad", "calm"}
+    assert targets_of("ravdess", 5) == (5,)  # a corpus labelled by emotion: the label alone
+    from train.data import ClipSet
+    both = ClipSet([speech] * 2, [low.label, EMOTIONS.index("angry")], ["baved", "ravdess"])
+    assert both.has_sets() and both.target_masks().sum(1).tolist() == [2, 1]
+    assert not ClipSet([speech], [0], ["ravdess"]).has_sets()
+
+
+def test_a_level_is_scored_by_the_probability_on_its_set():
+    """BAVED's clips are answered by level: the level whose emotions hold the most probability."""
+    import torch
+
+    from train.metrics import level_metrics, score_corpus
+
+    e = EMOTIONS.index
+    logits = torch.full((4, 8), -10.0)
+    # two low clips: one answered "calm" (low), one split over happy and angry (high, 0.5 mass beats sad's 0.0)
+    logits[0, e("calm")] = 5.0
+    logits[1, e("happy")], logits[1, e("angry")] = 5.0, 5.0
+    logits[2, e("neutral")] = 5.0  # neutral, right
+    logits[3, e("surprised")] = 5.0  # high, right
+    low, neutral, high = (s[0] for s in baved.LEVELS.values())
+    m = level_metrics(logits, [low, low, neutral, high], baved.LEVELS)
+    assert m["labels"] == ["low", "neutral", "high"] and m["confusion"] == [[1, 0, 1], [0, 1, 0], [0, 0, 1]]
+    assert m["accuracy"] == 0.75 and m["uar"] == pytest.approx((0.5 + 1 + 1) / 3) and m["chance"] == pytest.approx(1 / 3)
+    assert m["per_class"] == {"low": 0.5, "neutral": 1.0, "high": 1.0}
+    assert score_corpus(logits, [low, low, neutral, high], "baved") == m
+    assert score_corpus(logits, [low, low, neutral, high], "ravdess")["classes"] == list(EMOTIONS)  # by emotion
+
+
+def test_the_set_loss_is_minus_the_log_probability_on_the_set_and_the_plain_loss_for_one_emotion():
+    import torch
+    import torch.nn.functional as F
+
+    from train.fit import masked_cross_entropy
+
+    torch.manual_seed(0)
+    logits, y = torch.randn(5, 8), torch.tensor([0, 3, 4, 7, 2])
+    every = torch.ones(5, 8, dtype=torch.bool)
+    one = F.one_hot(y, 8).bool()
+    plain = masked_cross_entropy(logits, y, every, 0.1)
+    assert torch.equal(masked_cross_entropy(logits, y, every, 0.1, targets=one), plain)  # bit for bit
+    assert plain.item() == pytest.approx(F.cross_entropy(logits, y, label_smoothing=0.1).item(), rel=1e-6)
+    sets = one.clone()
+    sets[0, 1] = True  # clip 0 may be neutral or calm
+    p = torch.softmax(logits, -1)
+    want = -torch.log(torch.stack([p[0, 0] + p[0, 1], *(p[i, y[i]] for i in range(1, 5))])).mean()
+    assert masked_cross_entropy(logits, y, every, 0.0, targets=sets).item() == pytest.approx(want.item(), rel=1e-6)

@@ -286,7 +286,8 @@ class TrainBatches:
     `variants`: other versions of each clip (`variants_about` says what they are),
     taken with probability `variant_prob`; `channel`: (rooms, babble, probability)
     for train.augment.ChannelSimulator; `class_masks` (N, C) bool are yielded with
-    each batch when given (the masked loss)."""
+    each batch when given (the masked loss), and after them `target_masks` (N, C)
+    bool, the emotions each clip may be, when some clip's target is a set."""
 
     def __init__(
         self,
@@ -304,6 +305,7 @@ class TrainBatches:
         mic_per_clip: bool = False,
         speed_per_clip: bool = False,
         class_masks: np.ndarray | None = None,
+        target_masks: np.ndarray | None = None,
         variants: list[list[np.ndarray]] | None = None,
         variant_prob: float = 0.0,
         variants_about: str = "",
@@ -321,7 +323,9 @@ class TrainBatches:
         rng = generator
         self.seed_per_batch: int | None = None  # set by loader(): each batch's generator seeded by (seed, epoch, batch)
         self.epoch = 0
-        self.audio, self.labels, self.class_masks = audio, np.asarray(labels), class_masks
+        if target_masks is not None and class_masks is None:
+            raise ValueError("Set-valued targets are scored within each clip's classes: give class_masks too.")
+        self.audio, self.labels, self.class_masks, self.target_masks = audio, np.asarray(labels), class_masks, target_masks
         self.crop, self.sample_rate, self.rng = crop, sample_rate, rng
         self.sampler = EpochSampler(len(audio), batch_size, rng, corpus, second_share, shares)
         self.versions = ClipVersions(variants, variant_prob, variants_about, rng) if variants is not None else None
@@ -387,7 +391,8 @@ class TrainBatches:
             x = np.stack([self._finish(row) for row in x.numpy()])  # (B, crop)
         if self.class_masks is None:
             return torch.from_numpy(x), torch.from_numpy(self.labels[idx])
-        return torch.from_numpy(x), torch.from_numpy(self.labels[idx]), torch.from_numpy(self.class_masks[idx])
+        out = (torch.from_numpy(x), torch.from_numpy(self.labels[idx]), torch.from_numpy(self.class_masks[idx]))
+        return out if self.target_masks is None else (*out, torch.from_numpy(self.target_masks[idx]))
 
 
 class _Batches(torch.utils.data.IterableDataset):
@@ -428,7 +433,7 @@ def loader(batches: TrainBatches, workers: int, seed: int, pin_memory: bool = Fa
 
 
 def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], generator: np.random.Generator,
-                  class_masks: np.ndarray | None = None, simulation: dict | None = None,
+                  class_masks: np.ndarray | None = None, simulation: dict | None = None, target_masks: np.ndarray | None = None,
                   corpora: list[str] | None = None) -> TrainBatches:
     """The augmented training batches a config asks for; `simulation`: what train.augment
     made for the run ({"variants": per-clip versions, "channel": (rooms, babble, p)});
@@ -442,7 +447,7 @@ def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], 
     return TrainBatches(audio, labels, crop=int(cfg.crop_seconds * cfg.sample_rate), batch_size=cfg.batch_size,
                         generator=generator, noise_prob=cfg.noise_prob, speeds=speeds_of(cfg.speed_perturb),
                         sample_rate=cfg.sample_rate, mic_filter=cfg.mic_filter, mic_tilt=cfg.mic_tilt,
-                        mic_per_clip=cfg.mic_per_clip, speed_per_clip=cfg.speed_per_clip, class_masks=class_masks,
+                        mic_per_clip=cfg.mic_per_clip, speed_per_clip=cfg.speed_per_clip, class_masks=class_masks, target_masks=target_masks,
                         variants=simulation.get("variants"), variant_prob=cfg.variant_prob, variants_about=about,
                         channel=simulation.get("channel"), corpus=corpus, shares=shares if corpus is not None else None)
 

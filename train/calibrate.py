@@ -22,7 +22,7 @@ from pathlib import Path
 from emotion.checkpoint import read_config, update_config
 from emotion.inference import EmotionRecognizer
 
-from .calibration import calibration_record, fit_temperature
+from .calibration import calibration_record, fit_temperature_on
 from .config import TrainConfig
 from .metrics import format_report
 from .run import load_split, split_metrics
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     data = load_split(cfg, split)  # the weights' own validation and test speakers, every corpus they used
     recognizer = EmotionRecognizer.load(args.weights, device=args.device)
     val_logits = recognizer.logits(data["val"].audio, temperature=1.0)
-    record = calibration_record(fit_temperature(val_logits, data["val"].labels))
+    record = calibration_record(fit_temperature_on(val_logits, data["val"]))
     new = split_metrics(record, val_logits, recognizer.logits(data["test"].audio, temperature=1.0), data, split)
     update_config(args.weights, calibration=record)
     metrics = {**config.get("metrics", {}), **new}

@@ -12,23 +12,35 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .data import ClipSet
 from .metrics import metrics_from_logits
 
 
-def fit_temperature(logits: torch.Tensor, labels) -> float:
-    """The T > 0 minimising mean NLL of softmax(logits / T); logits (B, C)."""
+def fit_temperature(logits: torch.Tensor, labels, targets: torch.Tensor | None = None) -> float:
+    """The T > 0 minimising mean NLL of softmax(logits / T); logits (B, C). With `targets`
+    (B, C) bool, the emotions each clip may be (a corpus labelled by level), a clip's NLL
+    is -log of the probability on its set."""
     y = torch.as_tensor(labels)
     log_t = torch.zeros((), requires_grad=True)
     opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, line_search_fn="strong_wolfe")
 
     def closure():
         opt.zero_grad()
-        loss = F.cross_entropy(logits / log_t.exp(), y)
+        if targets is None:
+            loss = F.cross_entropy(logits / log_t.exp(), y)
+        else:
+            logp = torch.log_softmax(logits / log_t.exp(), dim=-1)
+            loss = -torch.logsumexp(logp.masked_fill(~targets, float("-inf")), dim=1).mean()
         loss.backward()
         return loss
 
     opt.step(closure)
     return float(log_t.detach().exp())
+
+
+def fit_temperature_on(logits: torch.Tensor, clips: ClipSet) -> float:
+    """fit_temperature on the clips' labels, as sets where a corpus labels by level."""
+    return fit_temperature(logits, clips.labels, torch.from_numpy(clips.target_masks()) if clips.has_sets() else None)
 
 
 def calibration_record(temperature: float) -> dict:

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from emotion.audio import load_audio
 from emotion.labels import EMOTIONS
 
-from .corpora import CORPORA, classes_of
+from .corpora import CORPORA, classes_of, levels_of, targets_of
 
 CACHE_VERSION = 2  # bump when emotion.audio changes what load_audio returns (2: soxr resampling)
 
@@ -46,6 +46,17 @@ class ClipSet(NamedTuple):
         masks = np.zeros((len(self.labels), len(EMOTIONS)), bool)
         for i, corpus in enumerate(self.corpora):
             masks[i, list(classes_of(corpus))] = True
+        return masks
+
+    def has_sets(self) -> bool:
+        """Whether any clip's target is a set of emotions (a corpus labelled by level)."""
+        return any(levels_of(c) for c in set(self.corpora))
+
+    def target_masks(self) -> np.ndarray:
+        """(N, n_classes) bool: the emotions each clip may be -- its label, or its level's set."""
+        masks = np.zeros((len(self.labels), len(EMOTIONS)), bool)
+        for i, (label, corpus) in enumerate(zip(self.labels, self.corpora)):
+            masks[i, list(targets_of(corpus, label))] = True
         return masks
 
     def __add__(self, other: "ClipSet") -> "ClipSet":

@@ -28,9 +28,9 @@ from emotion.model import M5, M5Config, standardise
 
 from .batches import LoadedBatches, loader, train_batches
 from .config import TrainConfig, recipe
-from .corpora import CORPORA, MAIN, classes_of, names_of
+from .corpora import CORPORA, MAIN, names_of
 from .data import ClipSet
-from .metrics import corpus_metrics
+from .metrics import score_corpus
 from .state import load_state, restore_rng, rng_states, save_state, state_path, where
 
 
@@ -41,7 +41,7 @@ def set_seed(seed: int) -> None:
 
 
 def masked_cross_entropy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, label_smoothing: float = 0.0,
-                         weight: torch.Tensor | None = None) -> torch.Tensor:
+                         weight: torch.Tensor | None = None, targets: torch.Tensor | None = None) -> torch.Tensor:
     """Label-smoothed cross-entropy over each clip's own classes.
 
     logits (B, C), y (B,), mask (B, C) bool: the classes the clip's corpus has.
@@ -49,9 +49,16 @@ def masked_cross_entropy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tens
     disgust nor given smoothing mass on them: its corpus says nothing about
     those classes. With every class allowed this is F.cross_entropy's
     label-smoothed loss (and, with `weight`, its weighted mean).
+
+    targets (B, C) bool, for corpora labelled by set (BAVED's levels): the
+    emotions each clip may be; its loss is -log of the probability mass on the
+    set, which for a one-emotion set is the cross-entropy above.
     """
     logp = torch.log_softmax(logits.masked_fill(~mask, float("-inf")), dim=-1)  # (B, C), -inf outside the mask
-    nll = -logp.gather(1, y[:, None]).squeeze(1)  # (B,)
+    if targets is None:
+        nll = -logp.gather(1, y[:, None]).squeeze(1)  # (B,)
+    else:
+        nll = -torch.logsumexp(logp.masked_fill(~targets, float("-inf")), dim=1)  # (B,) -log P(set)
     smooth = -logp.masked_fill(~mask, 0.0).sum(1) / mask.sum(1)  # (B,) mean over the allowed classes
     loss = (1 - label_smoothing) * nll + label_smoothing * smooth
     if weight is None:
@@ -72,11 +79,14 @@ def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothin
     total_loss, correct, seen = 0.0, 0, 0
     for x, y, *masks in batches:
         x, y = x.to(device), y.to(device)  # (B, N), (B,)
+        sets = None
         if masks:
             mask = masks[0].to(device)
+            sets = masks[1].to(device) if len(masks) > 1 else None  # set-valued targets (BAVED's levels)
 
             def loss_of(logits, target, rows=slice(None)):
-                return masked_cross_entropy(logits, target, mask[rows], label_smoothing, class_weight)
+                return masked_cross_entropy(logits, target, mask[rows], label_smoothing, class_weight,
+                                            None if sets is None else sets[rows])
         else:
             def loss_of(logits, target, rows=None):
                 return F.cross_entropy(logits, target, weight=class_weight, label_smoothing=label_smoothing)
@@ -100,7 +110,9 @@ def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothin
         optimizer.step()
         scheduler.step()
         total_loss += loss.item() * len(y)
-        correct += (logits.argmax(1) == y).sum().item()
+        predicted = logits.argmax(1)
+        # a set-valued target is hit by any emotion of its set
+        correct += (predicted == y if sets is None else sets.gather(1, predicted[:, None]).squeeze(1)).sum().item()
         seen += len(y)
     return {"train_loss": total_loss / seen, "train_acc": correct / seen}
 
@@ -122,7 +134,7 @@ def validate(model, clips: ClipSet, window, hop, device, select_on: str = "all")
     scores = []
     for corpus in clips.corpus_names():
         idx = [i for i, c in enumerate(clips.corpora) if c == corpus]
-        m = corpus_metrics(logits[idx], [clips.labels[i] for i in idx], classes_of(corpus))
+        m = score_corpus(logits[idx], [clips.labels[i] for i in idx], corpus)
         suffix = "" if corpus == MAIN else f"_{corpus}"
         row[f"val_acc{suffix}"], row[f"val_uar{suffix}"] = m["accuracy"], m["uar"]
         if select_on == "all" or corpus == MAIN:
@@ -170,8 +182,11 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
     model = M5(M5Config(n_channel=cfg.n_channel, dropout=cfg.dropout, sample_rate=cfg.sample_rate, arch=cfg.arch)).to(device)
     window, hop = int(cfg.crop_seconds * cfg.sample_rate), int(cfg.hop_seconds * cfg.sample_rate)
     rng = np.random.default_rng(seed)  # the batches' one stream: every transform draws from it
+    # Each clip's loss over its corpus's classes; a corpus labelled by level (a set of emotions) needs it.
+    masked = (cfg.nemo_loss == "masked" and len(cfg.corpus_folders()) > 1) or subset["train"].has_sets()
     batches = train_batches(cfg, subset["train"].audio, subset["train"].labels, generator=rng,
-                            class_masks=subset["train"].class_masks() if cfg.nemo_loss == "masked" and len(cfg.corpus_folders()) > 1 else None,
+                            class_masks=subset["train"].class_masks() if masked else None,
+                            target_masks=subset["train"].target_masks() if subset["train"].has_sets() else None,
                             simulation=simulation, corpora=subset["train"].corpora)
     batches = loader(batches, cfg.loader_workers, seed, pin_memory=torch.device(device).type == "cuda")
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

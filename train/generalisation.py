@@ -51,9 +51,9 @@ from emotion.labels import EMOTIONS, format_actors, parse_actors
 from .channels import (BENCHMARK_SEED, CHANNELS_VERSION, SNR_DEFINITION, Channel, benchmark_channels, channel_rng,
                        prepare_babble_talkers)
 from .config import TrainConfig, check_flags
-from .corpora import CORPORA, classes_of, nemo, ravdess, scored
+from .corpora import CORPORA, nemo, ravdess, scored
 from .data import audio_digest, cached_clips, decode_clips
-from .metrics import corpus_metrics, evaluate, unseen_note
+from .metrics import corpus_metrics, evaluate, score_corpus, unseen_note
 from .reports.card import write_model_card
 
 SCORING = ("corpora: argmax over the corpus's own classes (primary; chance 1/n_classes); "
@@ -214,11 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, folder in added.items():  # every other corpus given: its declared test speakers
         corpus = CORPORA[name]
         part = limit_evenly(scored(name, corpus.find_clips(folder, tuple(corpus.TEST_SPEAKERS))), args.limit)
-        m = corpus_metrics(recognizer.logits(decode_clips(part, sr, cache, corpus=f"{name}-test")), [c.label for c in part],
-                           classes_of(name))
+        m = score_corpus(recognizer.logits(decode_clips(part, sr, cache, corpus=f"{name}-test")), [c.label for c in part], name)
         m["speakers"] = sorted({c.speaker for c in part})
         result["corpora"][f"{name}_test"], result["corpora_detail"][f"{name}_test"] = m["accuracy"], m
-        print(f"{name}_test: accuracy {m['accuracy']:.1%} ({len(classes_of(name))} classes)  UAR {m['uar']:.1%}", flush=True)
+        print(f"{name}_test: accuracy {m['accuracy']:.1%} ({len(m['per_class'])} {'levels' if 'levels' in m else 'classes'})"
+              f"  UAR {m['uar']:.1%}", flush=True)
 
     result["seconds"] = round(time.perf_counter() - started, 1)
     print()

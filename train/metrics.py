@@ -2,6 +2,7 @@
 
     m = metrics_from_logits(logits, labels)          # (B, 8) clip logits, already / T
     m = corpus_metrics(logits, labels, classes)      # a corpus labelled with some of the 8 only
+    m = score_corpus(logits, labels, "baved")        # as the corpus is labelled (BAVED: by level)
     print(format_report(m, "title"))
 
 UAR (unweighted average recall: the mean of the per-class recalls) does not
@@ -16,7 +17,7 @@ import torch
 from emotion.inference import EmotionRecognizer
 from emotion.labels import EMOTIONS, format_actors
 
-from .corpora import ravdess
+from .corpora import classes_of, levels_of, ravdess
 
 
 def classification_metrics(y_true, y_pred, probs=None, n_bins: int = 15) -> dict:
@@ -67,6 +68,46 @@ def corpus_metrics(logits: torch.Tensor, labels: list[int], classes: tuple[int, 
         answered_outside_classes=float(np.mean(~np.isin(eight_way, classes))) if len(eight_way) else 0.0,
     )
     return metrics
+
+
+def level_metrics(logits: torch.Tensor, labels: list[int], levels: dict[str, tuple[int, ...]], n_bins: int = 15) -> dict:
+    """Metrics of (B, 8) logits on a corpus labelled by level (BAVED): each level's probability
+    is the mass on its emotions, the answer the most probable level, chance 1 / len(levels).
+    accuracy, uar, per_class (by level name), confusion (levels, rows true), ece and nll of the
+    level probabilities; `labels` are each level's first emotion, as the corpus stores them."""
+    names, sets = list(levels), list(levels.values())
+    probs = torch.softmax(logits, dim=-1)
+    mass = torch.stack([probs[:, list(s)].sum(1) for s in sets], dim=1).numpy()  # (B, levels)
+    truth = np.array([next(j for j, s in enumerate(sets) if y in s) for y in labels], dtype=int)
+    guess = mass.argmax(1) if len(mass) else np.zeros(0, int)
+    k = len(names)
+    confusion = np.zeros((k, k), dtype=int)
+    np.add.at(confusion, (truth, guess), 1)
+    support = confusion.sum(1)
+    recall = np.divide(np.diag(confusion), support, out=np.zeros(k), where=support > 0)
+    conf, correct = (mass.max(1), guess == truth) if len(mass) else (np.zeros(0), np.zeros(0, bool))
+    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
+    return {
+        "n": int(len(truth)),
+        "accuracy": float(correct.mean()) if len(truth) else 0.0,
+        "uar": float(recall[support > 0].mean()) if support.any() else 0.0,
+        "per_class": {n: float(r) for n, r, c in zip(names, recall, support) if c > 0},
+        "confusion": confusion.tolist(),
+        "labels": names,
+        "classes": names,
+        "levels": {n: [EMOTIONS[i] for i in s] for n, s in levels.items()},
+        "chance": 1 / k,
+        "ece": float(sum(abs(correct[bins == b].mean() - conf[bins == b].mean()) * (bins == b).mean()
+                         for b in range(n_bins) if (bins == b).any())),
+        "nll": float(-np.log(mass[np.arange(len(truth)), truth] + 1e-12).mean()) if len(truth) else 0.0,
+    }
+
+
+def score_corpus(logits: torch.Tensor, labels: list[int], corpus: str) -> dict:
+    """How the logits score on a corpus, as that corpus is labelled: by level (level_metrics) or
+    by its own emotions (corpus_metrics)."""
+    levels = levels_of(corpus)
+    return level_metrics(logits, labels, levels) if levels else corpus_metrics(logits, labels, classes_of(corpus))
 
 
 def metrics_from_logits(logits: torch.Tensor, labels) -> dict:

@@ -29,12 +29,12 @@ from emotion.labels import EMOTIONS, format_actors, parse_actors
 from emotion.model import M5, M5Ensemble
 
 from .batches import simulated_speakers_and_channels
-from .calibration import calibrated_metrics, calibration_record, fit_temperature
+from .calibration import calibrated_metrics, calibration_record, fit_temperature_on
 from .config import TrainConfig, check_flags, parse_speeds, preprocessing_of
-from .corpora import CORPORA, MAIN, classes_of, facts_of, names_of, scored
+from .corpora import CORPORA, MAIN, facts_of, names_of, scored
 from .data import ClipSet, decode_clips
 from .fit import describe_training, set_seed, train_member
-from .metrics import corpus_metrics
+from .metrics import score_corpus
 from .state import state_path
 
 
@@ -189,7 +189,7 @@ def calibrate_and_save(model, metadata: dict, data: dict[str, ClipSet], out: Pat
     path the app uses. Returns split_metrics()."""
     in_memory = EmotionRecognizer(model, {**metadata, "labels": list(EMOTIONS)}, device)
     val_logits = in_memory.logits(data["val"].audio, temperature=1.0)
-    record = calibration_record(fit_temperature(val_logits, data["val"].labels))
+    record = calibration_record(fit_temperature_on(val_logits, data["val"]))
     save_checkpoint(model, out, {**metadata, "calibration": record})
     served = EmotionRecognizer.load(out, device=str(device))
     return split_metrics(record, val_logits, served.logits(data["test"].audio, temperature=1.0), data,
@@ -210,7 +210,7 @@ def split_metrics(record: dict, val_logits: torch.Tensor, test_logits: torch.Ten
             continue
         for name, logits in (("val", val_logits), ("test", test_logits)):
             mine = torch.tensor([c == corpus for c in data[name].corpora])
-            m = corpus_metrics(logits[mine] / record["temperature"], data[name].of(corpus).labels, classes_of(corpus))
+            m = score_corpus(logits[mine] / record["temperature"], data[name].of(corpus).labels, corpus)
             metrics[f"{corpus}_{name}"] = {**m, "speakers": split[corpus][name]}
     return metrics
 

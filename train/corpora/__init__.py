@@ -19,21 +19,26 @@ A corpus module says everything about its corpus and nothing about training:
   FileNotFoundError for a folder that is not the corpus;
 - optionally ``scored(clips) -> list[Clip]``: the clips validation and test
   speakers are scored on, where some would measure something else (ASED's
-  emotion-specific sentences name the emotion by their words).
+  emotion-specific sentences name the emotion by their words);
+- optionally ``LEVELS`` ({level name: emotion indices}, disjoint): a corpus
+  labelled by something coarser than an emotion (BAVED's arousal levels).
+  A clip's target is then the set of emotions its level allows -- its label
+  is the set's first emotion -- training's loss is minus the log of the
+  probability on the set, and it is scored by level.
 
 Adding a corpus is a new module here, listed in MODULES below, and its tests.
 """
 
 from __future__ import annotations
 
-from . import ased, emovo, nemo, ravdess
+from . import ased, baved, emotiontts, emovo, nemo, ravdess, turev
 from .clip import Clip
 
-__all__ = ["CORPORA", "MAIN", "Clip", "classes_of", "facts_of", "names_of", "scored"]
+__all__ = ["CORPORA", "MAIN", "Clip", "classes_of", "facts_of", "levels_of", "names_of", "scored", "targets_of"]
 
 # The order is the order corpora are reported in (RAVDESS, the first, is the main corpus:
 # its split and metrics keep the top-level keys of config.json).
-MODULES = (ravdess, nemo, ased, emovo)
+MODULES = (ravdess, nemo, ased, emovo, baved, emotiontts, turev)
 CORPORA = {m.NAME: m for m in MODULES}
 MAIN = MODULES[0].NAME
 
@@ -57,3 +62,14 @@ def names_of(corpora) -> str:
 def scored(corpus: str, clips: list) -> list:
     """The clips of `corpus` that validation and testing score (all, unless its module says)."""
     return getattr(CORPORA[corpus], "scored", list)(clips)
+
+
+def levels_of(corpus: str) -> dict[str, tuple[int, ...]] | None:
+    """{level: the emotions it allows} for a corpus labelled by level (BAVED), else None."""
+    return getattr(CORPORA[corpus], "LEVELS", None)
+
+
+def targets_of(corpus: str, label: int) -> tuple[int, ...]:
+    """The emotions a clip of `corpus` labelled `label` may be: its level's set, or the label alone."""
+    levels = levels_of(corpus)
+    return next(s for s in levels.values() if label in s) if levels else (label,)
