@@ -202,32 +202,50 @@ def heldout_section(config: dict, spanish: bool = False) -> str:
     return f"\n\n{heading}\n\n{heldout_table(config, spanish)}"
 
 
+CC_LICENCE = "CC BY-NC-SA 4.0"
+
+
 def research_use(corpus: dict) -> bool:
     """Whether a corpus is shared for research use only (ASED, EMOVO) rather than under a CC licence."""
     return "research" in corpus.get("license", "")
 
 
-def research_use_sentence(config: dict, spanish: bool = False) -> str:
-    """The corpora shared for research use (ASED, EMOVO) named as such; '' when none trained the weights."""
+def other_terms(corpus: dict) -> bool:
+    """A corpus under neither CC BY-NC-SA 4.0 nor research use: other terms, no stated licence, or
+    files of its download that disagree (BAVED, TurEV-DB). Its terms are quoted as the facts say them."""
+    return corpus.get("license", CC_LICENCE) != CC_LICENCE and not research_use(corpus)
+
+
+def terms_sentence(config: dict, spanish: bool = False) -> str:
+    """The corpora not under CC BY-NC-SA 4.0 named with their terms: those shared for research use
+    (ASED, EMOVO), then any whose download states other terms, none, or two that disagree, quoted
+    as the download gives them; '' when every training corpus is CC BY-NC-SA 4.0."""
     research = [c["name"] for c in corpora(config) if research_use(c)]
-    if not research:
-        return ""
-    if spanish:
+    others = [c for c in corpora(config) if other_terms(c)]
+    out = []
+    if research and spanish:
         plural = len(research) > 1
-        return f"{listed(research, 'y')} se comparte{'n' if plural else ''} para uso en investigación, citándolo{'s' if plural else ''}."
-    return f"{listed(research)} {'are' if len(research) > 1 else 'is'} shared for research use, cited."
+        out.append(f"{listed(research, 'y')} se comparte{'n' if plural else ''} para uso en investigación, "
+                   f"citándolo{'s' if plural else ''}.")
+    elif research:
+        out.append(f"{listed(research)} {'are' if len(research) > 1 else 'is'} shared for research use, cited.")
+    if others:
+        quoted = "; ".join(f"{c['name']}: {c['license']}" for c in others)
+        out.append(f"Otras condiciones, como las da cada descarga: {quoted}." if spanish else
+                   f"Other terms, as each download gives them: {quoted}.")
+    return " ".join(out)
 
 
 def licence_sentence(config: dict, spanish: bool = False) -> str:
     """What the training data's licences allow: these weights are CC BY-NC-SA 4.0, as the corpora
-    under that licence are, and the corpora shared for research use are named as such."""
-    extra = research_use_sentence(config, spanish)
+    under that licence are, and the corpora under other terms are named with them."""
+    extra = terms_sentence(config, spanish)
     if not extra:
         return ("Solo para demostración e investigación: los datos de entrenamiento y estos pesos son CC BY-NC-SA 4.0 "
                 "(uso no comercial).") if spanish else (
                 "For demonstration and research only: the training data and these weights are CC BY-NC-SA 4.0 "
                 "(non-commercial).")
-    cc = listed([c["name"] for c in corpora(config) if not research_use(c)], "y" if spanish else "and")
+    cc = listed([c["name"] for c in corpora(config) if not research_use(c) and not other_terms(c)], "y" if spanish else "and")
     return (f"Solo para demostración e investigación: estos pesos son CC BY-NC-SA 4.0 (uso no comercial), como {cc}; {extra}"
             if spanish else
             f"For demonstration and research only: these weights are CC BY-NC-SA 4.0 (non-commercial), as {cc} are; {extra}")

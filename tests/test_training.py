@@ -631,3 +631,56 @@ def test_a_run_killed_mid_way_resumes_to_the_weights_of_an_uninterrupted_run(rav
     assert spans[0] == [[1, 4]] and len(spans[1]) == 2 and spans[1][0][0] == 1 and spans[1][1] == [spans[1][0][1] + 1, 4]
     assert all(s["device"] == "cpu" and s["cpu"] and s["threads"] == 1 for m in b["training"]["trained_on"] for s in m)
     assert not list((tmp_path / "stopped" / "run").glob("state-*"))  # the finished run leaves nothing to resume
+
+
+
+def test_a_run_on_corpora_labelled_by_emotion_and_by_level(ravdess, tmp_path, trained):
+    """Emotion TTS, TurEV-DB and BAVED beside RAVDESS (small layouts of their downloads' names, real
+    speech): the set-valued loss trains, BAVED's validation and test speakers are scored by level,
+    the others over their own emotions, and the card's corpora table names all four."""
+    import soundfile as sf
+
+    from train.corpora import baved, emotiontts, turev
+
+    cfg, _ = trained
+    speech = load_audio(next(iter(Path(ravdess).glob("Actor_01/*.flac"))), 16000)[:32000]
+    files = {
+        "baved/0": [f"{s}-{'f' if s in ('54', '100', '102', '103') else 'm'}-20-0-{lvl}-{i}.wav"
+                    for i, (s, lvl) in enumerate((s, lvl) for s in (*baved.TEST_SPEAKERS, *baved.VAL_SPEAKERS, "55", "56")
+                                                 for lvl in range(3))],
+        "emotiontts/plain-to-emotional/ema/wav": [f"ema00{n}.wav" for n in ("001", "101", "201", "301")],
+        "emotiontts/plain-to-emotional/emb/wav": [f"emb00{n}.wav" for n in ("001", "101", "201", "301")],
+        "emotiontts/plain-to-emotional/emg/wav": [f"emg00{n}.wav" for n in ("001", "101", "201", "301")],
+        "emotiontts/plain-to-emotional/emh/wav": [f"emh00{n}.wav" for n in ("002", "102", "202", "302")],
+        "emotiontts/emotional-to-emotional/nek/wav": [f"nek00{n}.wav" for n in ("003", "103", "203", "303")],
+        "turev/Sound Source/Angry": [f"{s}_kz_acik.wav" for s in ("1157", "1358", "1984", "7895")],
+        "turev/Sound Source/Calm": [f"{s}_sk_acik.wav" for s in ("1157", "1358", "1984", "7895")],
+        "turev/Sound Source/Sad": [f"{s}_hl_acik.wav" for s in ("1157", "1358", "1984")],
+    }
+    for folder, names in files.items():
+        (tmp_path / folder).mkdir(parents=True)
+        for name in names:
+            sf.write(tmp_path / folder / name, speech, 16000, subtype="PCM_16")
+    corpora = ",".join(f"{n}={tmp_path / n}" for n in ("baved", "emotiontts", "turev"))
+    run_cfg = small_config(ravdess, tmp_path, out="levels", cache=cfg.cache, epochs=1, corpora=corpora)
+    metrics = run(run_cfg, command="python -m train --corpora baved,emotiontts,turev (test)")
+
+    config = json.loads((tmp_path / "levels" / "config.json").read_text())
+    assert config["training"]["corpora"] == ["ravdess", "baved", "emotiontts", "turev"]
+    assert config["training"]["split"]["baved"]["test"] == list(baved.TEST_SPEAKERS)
+    for split in ("val", "test"):
+        m = metrics[f"baved_{split}"]
+        assert m["labels"] == ["low", "neutral", "high"] and m["chance"] == pytest.approx(1 / 3)
+        assert sum(map(sum, m["confusion"])) == 3 * len(getattr(baved, f"{split.upper()}_SPEAKERS"))
+    assert metrics["emotiontts_test"]["n"] == 8 and metrics["emotiontts_test"]["speakers"] == list(emotiontts.TEST_SPEAKERS)
+    assert metrics["turev_test"]["classes"] == ["calm", "happy", "sad", "angry"] and metrics["turev_test"]["n"] == 5
+    assert set(turev.TEST_SPEAKERS) == set(metrics["turev_test"]["speakers"])
+    log = [json.loads(line) for line in (tmp_path / "levels" / "run" / "log.jsonl").read_text().splitlines()]
+    assert {"val_uar_baved", "val_uar_emotiontts", "val_uar_turev"} <= set(log[0]) and np.isfinite(log[0]["train_loss"])
+    card = (tmp_path / "levels" / "README.md").read_text()
+    assert all(name in card for name in ("BAVED", "Emotion TTS (Korean)", "TurEV-DB"))
+    # licences as each download gives them: none stated, two files that disagree, research use besides CC
+    assert "BAVED: no licence stated" in card and "the download's two files disagree" in card
+    assert "Emotion TTS (Korean) is shared for research use" in card
+    from emotion.card import licence_sentence
+    assert "Otras condiciones" in licence_sentence(config, spanish=True) and "TurEV-DB" in licence_sentence(config)

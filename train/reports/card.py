@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 
 from emotion.card import (CHANCE, added_corpora, corpora, corpora_section, generalisation_table, heldout_section, limits,
-                          listed, research_use_sentence, split_sentence, test_actors_text, what_it_is)
+                          listed, split_sentence, terms_sentence, test_actors_text, what_it_is)
 from emotion.checkpoint import read_config, update_config
 from emotion.hub import HUB_REPO, SOURCE_REPOSITORY
 from emotion.labels import format_actors, parse_actors
@@ -227,7 +227,7 @@ speakers appear in training and test and are not comparable.
 ## License and citation
 
 Derived from {names}, so released under [CC BY-NC-SA 4.0]({LICENSE_URL}): attribution,
-non-commercial use, share-alike.{(" " + research_use_sentence(config)) if research_use_sentence(config) else ""}
+non-commercial use, share-alike.{(" " + terms_sentence(config)) if terms_sentence(config) else ""}
 
 {citations} —
 {M5_CITATION}
