@@ -1,27 +1,29 @@
-"""Issue 22's shipping rule on the shipped split: may a candidate ensemble replace the shipped weights?
+"""Issue 32's shipping rule: may a candidate ensemble replace the shipped weights?
 
-    python scripts/ship_check.py --baseline C4x3=runs/c4_x3 --candidate V7x3=runs/v7_x3 \
-        --benchmark V7x3=experiments/generalisation_v7_x3.json \
-        --nemo ../data/nemo_full --corpora ased=../data/ased,emovo=../data/emovo [--json OUT]
+    python -m train.generalisation --weights runs/v9_x3 --data ../shared/ravdess --nemo ../shared/nemo \
+        --actors 17-20 --json v9_val_channels.json                  # every channel, validation actors
+    python scripts/ship_check.py --baseline "C4 × 3=runs/c4_x3" --benchmark "C4 × 3=c4_val_channels.json" \
+        --candidate "V9 × 3=runs/v9_x3" --benchmark "V9 × 3=v9_val_channels.json" \
+        --nemo ../data/nemo --corpora ased=../data/ased,emovo=../data/emovo [--json OUT]
 
-The development folds choose a recipe; this checks its ensemble, trained on the
-shipped split, before it ships (the results log, 2026-12-04). Three conditions,
-written before the candidate was trained:
+Three conditions, written before the candidate was trained (experiments/README.md,
+"Issue 32: the rule that weighs every voice"):
 
-(a) its voices score on the shipped split's **validation** speakers -- the mean,
-    over the union of both weights' corpora, of the UAR on each corpus's
-    validation speakers (RAVDESS 17-20; the others' VAL_SPEAKERS, on the clips
-    their module scores) -- is above the baseline's. A corpus the weights
-    trained on is read from their own record (`NAME_val`); one they never heard
-    is scored now, as scripts/voices_baseline.py does;
-(b) RAVDESS's validation UAR at most 3 points below the baseline's;
-(c) on the test actors, the worst channel of the generalisation benchmark (noise
-    at 5 dB aside) within 10 points of clean -- the bound the shipped weights
-    have met since it was set. From `--benchmark LABEL=JSON` (python -m
-    train.generalisation --json) or else the weights' recorded summary.
+(a) rank: its voices score on **validation** speakers -- the mean, over the union
+    of both weights' corpora, of the UAR on each corpus's validation speakers
+    (RAVDESS 17-20; the others' VAL_SPEAKERS, on the clips their module scores)
+    -- is above the baseline's. A corpus the weights trained on is read from
+    their own record (`NAME_val`); one they never heard is scored now, as
+    scripts/voices_baseline.py does;
+(b) RAVDESS floor: its validation UAR (actors 17-20) at least 52.0 %, a floor
+    and not a rank;
+(c) channels on the validation actors: every channel of the generalisation
+    benchmark within 10 points of clean accuracy, the simulated hall within 15,
+    noise at 5 dB SNR reported only. From `--benchmark LABEL=JSON` (python -m
+    train.generalisation --actors 17-20 --json); a benchmark on other actors
+    is refused, so the test actors never decide.
 
-Test speakers choose nothing here: (c) is a floor the shipped weights must clear,
-never a score to rank by.
+Test speakers choose nothing here: they are reported once, after the choice.
 """
 
 from __future__ import annotations
@@ -37,20 +39,46 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from compare_voices import CHANNEL_GAP, RAVDESS_MARGIN, val_uar  # noqa: E402
+from compare_voices import val_uar  # noqa: E402
+from emotion.labels import format_actors  # noqa: E402
 from train.config import TrainConfig  # noqa: E402
 
+RULE = "issue 32"
+RAVDESS_FLOOR = 0.52  # C4 × 3's 57.0 % on actors 17-20, less 5 points
+CHANNEL_BOUND = 0.10  # points of accuracy below clean, on the validation actors
+WIDER_BOUNDS = {"room_hall": 0.15}  # the simulated hall: within 15
+REPORTED_ONLY = "5dB"  # noise at 5 dB SNR: reported, not bounded
 
-def worst_channel(benchmark: dict) -> tuple[str, float]:
-    """(name, accuracy minus clean's) of the benchmark's worst channel, noise at 5 dB SNR aside.
+
+def channel_gaps(benchmark: dict) -> list[dict]:
+    """Each channel of a benchmark: {"name", "gap" (accuracy minus clean's), "bound" (None: reported only), "met"}.
     Reads both the JSON of `python -m train.generalisation --json` and the summary `--record` keeps."""
     clean = benchmark["clean"]["accuracy"] if isinstance(benchmark["clean"], dict) else benchmark["clean"]
-    channels = {name: c["accuracy"] if isinstance(c, dict) else c for name, c in benchmark["channels"].items()}
-    kept = {name: a for name, a in channels.items() if "5dB" not in name}
-    if not kept:
+    out = []
+    for name, c in benchmark["channels"].items():
+        gap = (c["accuracy"] if isinstance(c, dict) else c) - clean
+        bound = None if REPORTED_ONLY in name else WIDER_BOUNDS.get(name, CHANNEL_BOUND)
+        out.append({"name": name, "gap": gap, "bound": bound, "met": bound is None or gap >= -bound - 1e-12})
+    if not any(c["bound"] is not None for c in out):
         raise SystemExit("error: the benchmark has no channel to check")
-    name = min(kept, key=kept.get)
-    return name, kept[name] - clean
+    return out
+
+
+def binding_channel(gaps: list[dict]) -> tuple[str, float]:
+    """(name, gap) of the bounded channel closest to (or furthest past) its bound."""
+    bounded = [c for c in gaps if c["bound"] is not None]
+    worst = min(bounded, key=lambda c: c["gap"] + c["bound"])
+    return worst["name"], worst["gap"]
+
+
+def check_actors(benchmark: dict, config: dict, label: str) -> None:
+    """The channels are checked on the weights' validation actors, never on the test actors."""
+    val = config.get("training", {}).get("split", {}).get("val")
+    actors = (benchmark.get("benchmark") or {}).get("actors")
+    if val is not None and sorted(actors or []) != sorted(val):
+        raise SystemExit(f"error: {label}'s benchmark is on actors {format_actors(actors) if actors else '(not recorded)'}; "
+                         f"rule (c) is checked on the validation actors {format_actors(val)}: run python -m "
+                         f"train.generalisation --actors {format_actors(val)} --json ... and give it with --benchmark")
 
 
 def validation_scores(weights: Path, folders: dict[str, str], cache: str) -> dict[str, float]:
@@ -63,13 +91,19 @@ def validation_scores(weights: Path, folders: dict[str, str], cache: str) -> dic
 
 
 def verdict(base: dict, cand: dict) -> dict:
-    """The three conditions on {"voices", "scores", "channel"} of baseline and candidate."""
+    """The three conditions on {"voices", "scores", "channels"} of baseline and candidate."""
     checks = {
         "voices_above_baseline": cand["voices"] > base["voices"],
-        "ravdess_within_margin": cand["scores"]["ravdess"] >= base["scores"]["ravdess"] - RAVDESS_MARGIN,
-        "worst_channel_within_bound": cand["channel"][1] >= -CHANNEL_GAP,
+        "ravdess_floor": cand["scores"]["ravdess"] >= RAVDESS_FLOOR,
+        "channels_within_bounds": all(c["met"] for c in cand["channels"]),
     }
     return {**checks, "ships": all(checks.values())}
+
+
+CONDITIONS = (("voices_above_baseline", "(a) voices score above the weights before"),
+              ("ravdess_floor", f"(b) RAVDESS validation UAR at least {100 * RAVDESS_FLOOR:g} %"),
+              ("channels_within_bounds", f"(c) every channel within {100 * CHANNEL_BOUND:g} points of clean on the validation "
+                                         f"actors (the hall within {100 * WIDER_BOUNDS['room_hall']:g}; 5 dB noise reported)"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,26 +127,31 @@ def main(argv: list[str] | None = None) -> int:
         label, _, folder = item.rpartition("=")  # a label may hold "=" ("V8 = C4 + V7"); a folder here does not
         weights = Path(folder)
         config = json.loads((weights / "config.json").read_text())
-        bench = json.loads(Path(benchmarks[label]).read_text()) if label in benchmarks else config.get("generalisation")
-        if not bench:
-            raise SystemExit(f"error: no benchmark for {label}: give --benchmark {label}=JSON or record one in {weights}")
+        if label not in benchmarks:
+            raise SystemExit(f"error: no benchmark for {label}: give --benchmark {label}=JSON (python -m train.generalisation "
+                             "--actors 17-20 --json JSON)")
+        bench = json.loads(Path(benchmarks[label]).read_text())
+        check_actors(bench, config, label)
         scores = validation_scores(weights, folders, args.cache)
+        gaps = channel_gaps(bench)
         out[role] = {"label": label, "weights": str(weights), "weights_sha256": config.get("weights_sha256"),
-                     "scores": scores, "voices": float(np.mean(list(scores.values()))), "channel": worst_channel(bench),
-                     "benchmark": benchmarks.get(label, "recorded in config.json")}
+                     "scores": scores, "voices": float(np.mean(list(scores.values()))), "channels": gaps,
+                     "channel": binding_channel(gaps), "benchmark": benchmarks[label]}
     out["verdict"] = verdict(out["baseline"], out["candidate"])
+    out["rule"] = RULE
+    out["conditions"] = [{"key": key, "text": text, "met": out["verdict"][key]} for key, text in CONDITIONS]
     names = list(out["baseline"]["scores"])
-    print("| weights | " + " | ".join(f"{n} (validation)" for n in names) + " | voices | worst channel vs clean (test actors) |")
-    print("| --- |" + " --- |" * (len(names) + 2))
+    channels = [c["name"] for c in out["candidate"]["channels"]]
+    print("| weights | " + " | ".join(f"{n} (validation)" for n in names) + " | voices | "
+          + " | ".join(f"{c} (vs clean)" for c in channels) + " |")
+    print("| --- |" + " --- |" * (len(names) + 1 + len(channels)))
     for role in ("baseline", "candidate"):
         r = out[role]
+        gap = {c["name"]: f"{100 * c['gap']:+.1f}" + ("" if c["met"] else " ✗") for c in r["channels"]}
         print(f"| {r['label']} ({role}) | " + " | ".join(f"{r['scores'][n]:.1%}" for n in names)
-              + f" | **{r['voices']:.1%}** | {r['channel'][0]} {100 * r['channel'][1]:+.1f} |")
-    v = out["verdict"]
-    print(f"\n(a) voices above the baseline's: {'met' if v['voices_above_baseline'] else 'MISSED'}; "
-          f"(b) RAVDESS validation within {100 * RAVDESS_MARGIN:g} points: {'met' if v['ravdess_within_margin'] else 'MISSED'}; "
-          f"(c) worst channel within {100 * CHANNEL_GAP:g} points of clean: {'met' if v['worst_channel_within_bound'] else 'MISSED'}"
-          f" -> {out['candidate']['label']} {'ships' if v['ships'] else 'does not ship'}")
+              + f" | **{r['voices']:.1%}** | " + " | ".join(gap.get(c, "—") for c in channels) + " |")
+    print("\n" + "; ".join(f"{c['text']}: {'met' if c['met'] else 'MISSED'}" for c in out["conditions"])
+          + f" -> {out['candidate']['label']} {'ships' if out['verdict']['ships'] else 'does not ship'}")
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
     return 0

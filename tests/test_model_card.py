@@ -358,6 +358,11 @@ def test_the_ship_section_shows_the_shipped_split_check_and_marks_these_weights(
     (tmp_path / "ship.json").write_text(json.dumps(check))
     section = ship_section(record, tmp_path, shipped_config)
     assert "(c) worst channel within 10 points of clean: missed. By that rule: **V7 × 3 does not ship**." in section
+    # Issue 32's checks state their own conditions, on the validation actors.
+    check["conditions"] = [{"key": "ravdess_floor", "text": "(b) RAVDESS validation UAR at least 52 %", "met": True}]
+    (tmp_path / "ship.json").write_text(json.dumps(check))
+    section = ship_section(record, tmp_path, shipped_config)
+    assert "(b) RAVDESS validation UAR at least 52 %: met. By that rule" in section and "validation actors)" in section
     (tmp_path / "other.json").write_text(json.dumps({"V4": {"voices": 0.5}}))
     weights = tmp_path / "w"
     shutil.copytree(WEIGHTS, weights)

@@ -508,10 +508,13 @@ def ship_section(record: dict, folder: Path, config: dict) -> str:
     title = {c: CORPORA[c].FACTS["name"] for c in names}
     verdict = check["verdict"]
     ships = verdict["ships"]
-    conditions = "; ".join(f"{text}: {'met' if verdict[key] else 'missed'}" for key, text in (
+    # A check states its conditions (issue 32's rule on); the ones before it ran issue 22's three.
+    stated = check.get("conditions") or [{"key": key, "text": text, "met": verdict[key]} for key, text in (
         ("voices_above_baseline", "(a) voices score above the weights before"),
         ("ravdess_within_margin", "(b) RAVDESS within 3 points of theirs"),
-        ("worst_channel_within_bound", "(c) worst channel within 10 points of clean")))
+        ("worst_channel_within_bound", "(c) worst channel within 10 points of clean"))]
+    conditions = "; ".join(f"{c['text']}: {'met' if c['met'] else 'missed'}" for c in stated)
+    where = "validation actors" if check.get("conditions") else "test actors"
     rows = []
     for r in (base, cand):
         these = " (these weights)" if r.get("weights_sha256") == config.get("weights_sha256") else ""
@@ -525,10 +528,10 @@ def ship_section(record: dict, folder: Path, config: dict) -> str:
 against the weights shipped before it, by a rule written before it was trained:
 {record['rule']} Validation speakers (RAVDESS {format_actors(config['training']['split']['val'])}
 and each corpus's declared validation speakers) were heard by neither weights in training;
-a corpus the weights never trained on is scored all the same. The worst channel is on the
-test actors, a floor both must clear, never a score to rank by.
+a corpus the weights never trained on is scored all the same. The channels are heard on the
+{where}, a floor both must clear, never a score to rank by.
 
-| weights | {' | '.join(f'{title[c]} (validation UAR)' for c in names)} | voices score | worst channel vs clean (points, test actors) |
+| weights | {' | '.join(f'{title[c]} (validation UAR)' for c in names)} | voices score | channel nearest its bound vs clean (points, {where}) |
 | --- | {' | '.join('---' for _ in names)} | --- | --- |
 {chr(10).join(rows)}
 
