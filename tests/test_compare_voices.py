@@ -96,7 +96,7 @@ def test_the_shipping_check_ranks_on_validation_speakers_and_bounds_every_channe
     on_test = benchmark(tmp_path / "t.json", 0.56, actors=(21, 22, 23, 24), room_hall=0.5)
     (good / "config.json").write_text(json.dumps({**json.loads((good / "config.json").read_text()),
                                                    "training": {"split": {"val": [17, 18, 19, 20]}}}))
-    with pytest.raises(SystemExit, match="validation actors 17-20"):
+    with pytest.raises(SystemExit, match="validation actors 17.20"):
         ship.main([*common, "--candidate", f"V={good}", "--benchmark", f"V={on_test}"])
     with pytest.raises(SystemExit, match="no benchmark for V"):
         ship.main([*common, "--candidate", f"V={good}"])
