@@ -41,7 +41,7 @@ def ser_repo(tmp_path):
 
 
 def test_every_public_corpus_names_a_pinned_commit_and_its_download_says_the_same():
-    assert get_corpora.FETCHABLE == ["nemo", "ased", "emovo"]  # RAVDESS comes from Zenodo
+    assert get_corpora.FETCHABLE == ["nemo", "ased", "emovo", "baved", "emotiontts", "turev"]  # RAVDESS comes from Zenodo
     for name in get_corpora.FETCHABLE:
         source = CORPORA[name].SOURCE
         assert source["git"].startswith("https://github.com/") and len(source["commit"]) == 40

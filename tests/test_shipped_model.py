@@ -98,8 +98,8 @@ def test_make_train_is_the_recipe_of_the_shipped_weights(config):
 
     dry = subprocess.run(["make", "-n", "train", "RAVDESS=/data/ravdess"], cwd=ROOT, capture_output=True, text=True,
                          check=True).stdout
-    [line] = [line for line in dry.splitlines() if " -m train " in line]
-    args = shlex.split(line.split(" -m train ", 1)[1])
+    [line] = [line for line in dry.splitlines() if " -m train.members " in line]  # the members side by side
+    args = shlex.split(line.split(" -- ", 1)[1])
     made = parse_args(args)
     assert made.data == "/data/ravdess" and made.out == "weights"
     trained = config["training"]["config"]

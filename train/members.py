@@ -31,7 +31,12 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .config import parse_args, recipe
+from emotion.inference import preprocess
+
+from .assemble import main as assemble
+from .batches import simulated_speakers_and_channels
+from .config import parse_args, preprocessing_of, recipe
+from .run import load_split, resolve_split
 
 
 def cores() -> int:
@@ -81,12 +86,6 @@ def recorded_threads(folder: Path) -> int | None:
 def prepare(cfg) -> None:
     """Decode the corpora and make the training versions of the clips (codecs, voices) once, here,
     with every core: members started together would otherwise each make the same caches."""
-    from emotion.inference import preprocess
-
-    from .batches import simulated_speakers_and_channels
-    from .config import preprocessing_of
-    from .run import load_split, resolve_split
-
     t0 = time.time()
     data = load_split(cfg, resolve_split(cfg))
     pre = preprocessing_of(cfg)
@@ -152,8 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print("run the same command again to go on from where each member stopped", file=sys.stderr)
         return 1
-
-    from .assemble import main as assemble
 
     return assemble([*map(str, folders), "--out", cfg.out])
 
