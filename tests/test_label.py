@@ -112,14 +112,18 @@ def test_label_answers_each_file_as_predict_does_and_refuses_in_its_words(recogn
 
 
 def test_a_clips_answer_does_not_depend_on_the_clips_it_is_batched_with(recognizer, example_clips):
-    """What lets workers and Ray give the very numbers one process gives: to the last bit."""
+    """What lets workers and Ray give the numbers one process gives. To the last bit on the AMD hosts
+    this was written on; on an Intel Xeon (AVX512-BF16, 2026-12-05) oneDNN's kernels differ with the
+    batch's size in the 7th digit, so the answer is the same label and probabilities within 1e-6."""
     clips = [load_clip(p) for p in example_clips]
     short = Clip(clips[2].audio[: int(2.5 * recognizer.sample_rate)])  # one window: the model computes a batch of one apart
     batch = [short, *clips]
     alone = [recognizer.predictions([c])[0].probabilities for c in batch]
     together = [p.probabilities for p in recognizer.predictions(batch)]
     backwards = [p.probabilities for p in recognizer.predictions(batch[::-1])][::-1]
-    assert together == alone == backwards
+    for a, t, w in zip(alone, together, backwards):
+        assert max(a, key=a.get) == max(t, key=t.get) == max(w, key=w.get)
+        assert t == pytest.approx(a, abs=1e-6) and w == pytest.approx(a, abs=1e-6)
 
 
 # --- Results files: resume keys and atomic batches ----------------------------
