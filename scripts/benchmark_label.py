@@ -43,15 +43,9 @@ from emotion.audio import to_mono_float32  # noqa: E402
 from emotion.label import Decoded, Labelled, answer, expand_sources  # noqa: E402
 from emotion.policy import check_clip, load_clip  # noqa: E402
 from emotion.results import open_results, rows_of  # noqa: E402
+from train.state import cpu_model  # noqa: E402  (the processor's name, as training records it)
 
 BATCH = 32  # the command's default --batch-size
-
-
-def cpu_model() -> str:
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def tree_pss_mb(pid: int) -> float:
