@@ -433,8 +433,8 @@ def loader(batches: TrainBatches, workers: int, seed: int, pin_memory: bool = Fa
 
 
 def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], generator: np.random.Generator,
-                  class_masks: np.ndarray | None = None, simulation: dict | None = None, target_masks: np.ndarray | None = None,
-                  corpora: list[str] | None = None) -> TrainBatches:
+                  class_masks: np.ndarray | None = None, simulation: dict | None = None,
+                  corpora: list[str] | None = None, target_masks: np.ndarray | None = None) -> TrainBatches:
     """The augmented training batches a config asks for; `simulation`: what train.augment
     made for the run ({"variants": per-clip versions, "channel": (rooms, babble, p)});
     `corpora`: each clip's corpus, which corpus shares need (the main corpus is 0, the
