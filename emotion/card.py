@@ -76,7 +76,7 @@ def split_sentence(config: dict) -> str:
     return text
 
 
-SIMULATED = ("variants", "channels", "microphone_filter")  # augmentation kinds that imitate other voices and channels
+SIMULATED = ("variants", "channels", "room_bank", "microphone_filter")  # augmentation kinds that imitate other voices and channels
 
 
 def simulated_sentence(config: dict) -> str:

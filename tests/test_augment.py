@@ -125,6 +125,27 @@ def test_training_rooms_are_never_the_benchmarks(rooms):
     assert len(BENCHMARK_ROOMS) == 2  # the rooms training_rooms() skips
 
 
+def test_room_bank_2_holds_small_rooms_and_keeps_bank_1_as_recorded(monkeypatch):
+    """Bank 2 reaches the small rooms people talk to a laptop in (bank 1 has none under
+    about 4 x 4 m); bank 1's draws are untouched, so the recorded runs reproduce."""
+    import train.channels as ch
+
+    drawn = []
+    real = ch.room_impulse_response
+    monkeypatch.setattr(ch, "room_impulse_response", lambda room, rng: (drawn.append(room), real(room, rng))[1])
+    bank2 = augment.training_rooms(6, bank=2)
+    assert len(bank2) == 6 and all(np.all(np.isfinite(rir)) for rir, _ in bank2)
+    for room in drawn:
+        assert room not in BENCHMARK_ROOMS.values()
+        assert augment.TRAINING_DISTANCE_2[0] <= room.distance < 0.5 * min(room.size[:2]) - ch.WALL_MARGIN
+    assert min(r.size[0] * r.size[1] for r in drawn) < 16  # smaller than bank 1's smallest (4.31 x 4.4 m)
+    drawn.clear()
+    augment.training_rooms(1, bank=1)
+    assert drawn[0].size == (10.58, 7.02, 3.7)  # bank 1's first room, as every recorded run drew it
+    with pytest.raises(ValueError, match="1 or 2"):
+        augment.training_rooms(1, bank=3)
+
+
 def test_channel_simulator_is_deterministic_and_keeps_the_format(speech, rooms):
     from train.channels import prepare_babble_talkers
 

@@ -294,6 +294,8 @@ def test_every_training_flag_explains_itself_in_help(capsys):
     (["--val-actors", "21"], "overlap"),
     (["--arch", "m7"], "--arch is one of m5, m11"),
     (["--loader-workers", "-1"], "--loader-workers is a number of processes"),
+    (["--room-bank", "2"], "give --channel-sim a share too"),
+    (["--channel-sim", "0.5", "--room-bank", "3"], "--room-bank is 1"),
 ])
 def test_training_cli_refuses_bad_flags_in_one_line_before_writing_anything(ravdess, tmp_path, flags, message):
     from train.cli import main

@@ -464,5 +464,5 @@ def simulated_speakers_and_channels(cfg: TrainConfig, train: ClipSet) -> dict:
     if cfg.voices or cfg.codecs:
         out["variants"] = versions
     if cfg.channel_sim:
-        out["channel"] = (augment.training_rooms(), prepare_babble_talkers(train.audio), cfg.channel_sim)
+        out["channel"] = (augment.training_rooms(bank=cfg.room_bank), prepare_babble_talkers(train.audio), cfg.channel_sim)
     return out

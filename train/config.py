@@ -75,6 +75,7 @@ class TrainConfig:
     codecs: bool = False  # also one codec version of each training clip (ffmpeg: Opus, MP3, A-law), cached
     variant_prob: float = 0.5  # share of crops taken from a clip's voice or codec version, when there are any
     channel_sim: float = 0.0  # share of crops through simulated rooms, lines, noises and levels; 0 disables
+    room_bank: int = 1  # with --channel-sim, its rooms: 1 = the recorded runs' (none under about 4 x 4 m), 2 = from 2.5 m up, small rooms as common as large (train.augment.ROOM_BANKS)
     corpora: str = ""  # more corpora to train on, NAME=FOLDER,... (train.corpora: ased, emovo); their declared test and validation speakers
     select_on: str = "all"  # validation UARs that pick the epoch: 'all' corpora's mean, or 'main' (RAVDESS alone: the others' validation speakers stay unheard, for development folds)
     corpus_shares: str = ""  # shares of each epoch for --corpora's corpora, NAME=SHARE,... (as --nemo-share); others: every clip once
@@ -134,6 +135,10 @@ def check_flags(cfg: TrainConfig) -> None:
         raise ValueError("--mic-tilt tilts the batches the microphone filter colours: give --mic-filter a share too.")
     if unknown := cfg.scored_only() - set(cfg.corpus_folders()):
         raise ValueError(f"--train-scored-only names {', '.join(sorted(unknown))}, which this run does not train on.")
+    if cfg.room_bank not in (1, 2):
+        raise ValueError(f"--room-bank is 1 (the recorded runs' rooms) or 2 (small rooms too); got {cfg.room_bank}.")
+    if cfg.room_bank != 1 and not cfg.channel_sim:
+        raise ValueError("--room-bank chooses the rooms of the channel simulation: give --channel-sim a share too.")
     if cfg.loader_workers < 0:
         raise ValueError(f"--loader-workers is a number of processes, 0 or more; got {cfg.loader_workers}.")
     if cfg.arch not in ARCHS:

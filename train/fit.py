@@ -26,6 +26,7 @@ from emotion.inference import clip_logits
 from emotion.labels import EMOTIONS
 from emotion.model import M5, M5Config, standardise
 
+from . import augment
 from .batches import LoadedBatches, loader, train_batches
 from .config import TrainConfig, recipe
 from .corpora import CORPORA, MAIN, names_of
@@ -269,6 +270,9 @@ def describe_training(cfg: TrainConfig) -> dict:
     if cfg.channel_sim:
         placeholders["channel"] = ([], [], cfg.channel_sim)
     augmentation = train_batches(cfg, [], [], generator=np.random.default_rng(0), simulation=placeholders).describe()
+    if cfg.channel_sim and cfg.room_bank != 1:  # bank 1 goes unsaid, as in every run recorded before bank 2
+        augmentation.append({"kind": "room_bank", "bank": cfg.room_bank,
+                             "description": f"the simulated rooms: {augment.ROOM_BANKS[cfg.room_bank]}"})
     shares = cfg.shares()
     if shares:
         added = names_of(list(shares))
