@@ -8,7 +8,7 @@ other files are still answered.
     python -m emotion label SOURCE... --out RESULTS [--timeline] [--workers N] [--batch-size N] [--hash] [--ray [ADDRESS]]
 
 labels a whole archive (folders, globs, manifests) into RESULTS (.parquet, .csv
-or .jsonl) as it goes, and a second run skips what is done (emotion.label).
+or .jsonl) as it goes, and a second run skips what is done (emotion.archive).
 """
 
 from __future__ import annotations
@@ -21,14 +21,11 @@ import sys
 
 import torch
 
-from .archive import label_archive
+from .archive import ClusterError, ResultsError, SourceError, label_archive
 from .audio import AudioError
 from .checkpoint import CheckpointError
-from .cluster import ClusterError
 from .inference import DEFAULT_WEIGHTS, EmotionRecognizer
-from .label import SourceError
 from .labels import EMOTIONS, EMOTIONS_ES
-from .results import ResultsError
 
 
 def predict_files(recognizer: EmotionRecognizer, files: list[str], timeline: bool = False) -> list[dict]:

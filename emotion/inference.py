@@ -20,17 +20,17 @@ if the config has one) is applied once, here.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
 import torch
 
+from .answers import Labelled, Prediction, Segment
 from .audio import DEREVERBERATION, AudioSource, change_speed, pad_or_trim, trim_silence, window_starts
+from .batching import label_batches
 from .checkpoint import load_checkpoint
 from .hub import resolve_weights
-from .label import Labelled, label_batches
 from .model import M5
 from .policy import MAX_SECONDS, Clip, check_clip, load_clip
 
@@ -139,29 +139,6 @@ def prepare(audio: np.ndarray, preprocessing: dict) -> tuple[np.ndarray, int]:
 def preprocess(audio: np.ndarray, preprocessing: dict) -> np.ndarray:
     """`prepare` without the offset: the audio the model hears."""
     return prepare(audio, preprocessing)[0]
-
-
-@dataclass
-class Segment:
-    """One window of a clip's timeline: where it sits in the clip and what the model hears in it."""
-
-    start: float  # seconds from the start of the clip
-    end: float
-    probabilities: dict[str, float]  # all eight, in the model's label order
-    speech: float | None = None  # fraction of the window that holds speech, where a caller measured it
-
-    @property
-    def label(self) -> str:
-        return max(self.probabilities, key=self.probabilities.get)
-
-
-@dataclass
-class Prediction:
-    label: str  # the most probable emotion
-    probabilities: dict[str, float]  # all eight, in the model's label order
-    duration: float = 0.0  # seconds of audio analysed
-    notes: list[str] = field(default_factory=list)  # what a person should know, e.g. only the first minute was heard
-    timeline: list[Segment] | None = None  # per window, when asked for (predict(..., timeline=True))
 
 
 class EmotionRecognizer:
@@ -304,7 +281,7 @@ class EmotionRecognizer:
         """Answers for clips already decoded and checked (emotion.policy.load_clip), in one pass
         over all their windows. A clip's answer does not depend on which clips share the pass
         (window_logits' min_batch), so an archive is labelled alike however it is batched: by
-        one process, by workers, or on a Ray cluster (emotion.label, emotion.cluster)."""
+        one process, by workers, or on a Ray cluster (emotion.batching, emotion.archive.cluster)."""
         if not clips:
             return []
         logits, timelines = self._forward([c.audio for c in clips], timeline=timeline, min_batch=2)
@@ -329,7 +306,7 @@ class EmotionRecognizer:
         batch_size: int = 32,
         content_hash: bool = False,
     ) -> Iterator[Labelled]:
-        """Label many files, one emotion.label.Labelled per path, in order, as they are done.
+        """Label many files, one emotion.Labelled per path, in order, as they are done.
 
         Decoding, resampling and the voice-activity check run in `workers` processes (0: in
         this one) while the model answers the previous batch of `batch_size` clips; memory

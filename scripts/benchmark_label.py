@@ -37,12 +37,12 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emotion import EmotionRecognizer  # noqa: E402
+from emotion import EmotionRecognizer, Labelled  # noqa: E402
 from emotion.__main__ import predict_files  # noqa: E402
+from emotion.archive import expand_sources, open_results, rows_of  # noqa: E402
 from emotion.audio import to_mono_float32  # noqa: E402
-from emotion.label import Decoded, Labelled, answer, expand_sources  # noqa: E402
+from emotion.batching import Decoded, answer  # noqa: E402
 from emotion.policy import check_clip, load_clip  # noqa: E402
-from emotion.results import open_results, rows_of  # noqa: E402
 from train.state import cpu_model  # noqa: E402  (the processor's name, as training records it)
 
 BATCH = 32  # the command's default --batch-size

@@ -1,4 +1,4 @@
-"""The shape of the code: train/ is layered one way, and the library stands alone.
+"""The shape of the code: train/ and emotion/ are layered one way, and the library stands alone.
 
 pyproject.toml's import-linter contracts say which module may import which;
 these tests run them on the repository and show that they would catch a
@@ -51,6 +51,11 @@ def plant(path: Path, line: str) -> None:
     ("train/batches.py", "from . import calibration  # noqa", ["train.batches", "train.calibration"]),  # independent siblings
     ("emotion/audio.py", "import app  # noqa", ["emotion.audio", "app"]),  # the library reaching for the app
     ("emotion/inference.py", "from train.config import TrainConfig  # noqa", ["emotion.inference", "train.config"]),
+    ("emotion/batching.py", "from .inference import EmotionRecognizer  # noqa", ["emotion.batching", "emotion.inference"]),
+    ("emotion/inference.py", "from .archive import label_archive  # noqa", ["emotion.inference", "emotion.archive"]),
+    ("emotion/answers.py", "from .policy import Clip  # noqa", ["emotion.answers", "emotion.policy"]),  # siblings
+    ("emotion/archive/results.py", "from .run import Summary  # noqa", ["emotion.archive.results", "emotion.archive.run"]),
+    ("emotion/card.py", "from .live import LiveListener  # noqa", ["emotion.card", "emotion.live"]),
 ])
 def test_a_planted_cycle_fails_and_names_both_modules(tmp_path, module, line, names):
     folder = copy_of_the_code(tmp_path)
@@ -62,11 +67,43 @@ def test_a_planted_cycle_fails_and_names_both_modules(tmp_path, module, line, na
 
 
 @pytest.mark.slow  # a subprocess
-def test_a_new_module_of_train_must_be_given_a_layer(tmp_path):
+def test_an_import_inside_a_function_counts(tmp_path):
+    """A cycle cannot hide in a function body: import-linter reads those imports too."""
     folder = copy_of_the_code(tmp_path)
-    (folder / "train" / "stray.py").write_text('"""A module no layer names."""\n')
+    path = folder / "emotion" / "batching.py"
+    path.write_text(path.read_text() + "\n\ndef _late():\n    from .archive import run  # noqa\n")
     result = lint(folder)
-    assert result.returncode != 0 and "train.stray" in result.stdout, result.stdout
+    assert result.returncode != 0 and "emotion.batching" in result.stdout and "emotion.archive" in result.stdout, result.stdout
+
+
+@pytest.mark.slow  # subprocesses
+@pytest.mark.parametrize("stray, name", [
+    ("train/stray.py", "train.stray"), ("emotion/stray.py", "emotion.stray"), ("emotion/archive/stray.py", "emotion.archive.stray"),
+])
+def test_a_new_module_must_be_given_a_layer(tmp_path, stray, name):
+    folder = copy_of_the_code(tmp_path)
+    (folder / stray).write_text('"""A module no layer names."""\n')
+    result = lint(folder)
+    assert result.returncode != 0 and name in result.stdout, result.stdout
+
+
+def test_the_library_has_no_type_only_imports():
+    """import-linter skips imports under `if TYPE_CHECKING:` (pyproject.toml), so emotion/ has
+    none: a name imported only for a type still ties two files for whoever reads them."""
+    found = [f"{path.relative_to(ROOT)}:{node.lineno}" for path in sorted((ROOT / "emotion").rglob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text()))
+             if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)]
+    assert not found, found
+
+
+def test_no_module_of_the_library_imports_the_old_label_path():
+    """emotion/label.py only keeps old names importable for users' code; the package itself
+    imports from where things live now."""
+    users = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "emotion").rglob("*.py"))
+             if p.name != "label.py" and any(
+                 isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[-1] == "label"
+                 for n in ast.walk(ast.parse(p.read_text())))]
+    assert not users, users
 
 
 def function_local_imports(path: Path) -> list[tuple[int, str, bool]]:

@@ -28,9 +28,9 @@ import pytest
 from conftest import ROOT
 from emotion import EMOTIONS, AudioError
 from emotion.__main__ import main
-from emotion.label import SourceError, expand_sources, read_manifest
+from emotion.archive import SourceError, expand_sources, read_manifest
 from emotion.policy import Clip, load_clip
-from emotion.results import ResultsError, open_results, rows_of, uninterrupted
+from emotion.archive.results import ResultsError, open_results, rows_of, uninterrupted
 
 FORMATS = (".csv", ".jsonl", ".parquet")
 
@@ -42,7 +42,7 @@ def touch(path: Path, data: bytes = b"x") -> Path:
 
 
 def read(results: Path) -> pd.DataFrame:
-    """A results file as pandas reads it (not through emotion.results)."""
+    """A results file as pandas reads it (not through emotion.archive.results)."""
     if results.suffix == ".csv":
         return pd.read_csv(results)
     if results.suffix == ".jsonl":

@@ -120,9 +120,9 @@ def test_every_package_the_library_imports_is_a_dependency_of_the_wheel():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = {re.split(r"[<>=\[ ;]", d, maxsplit=1)[0].lower().replace("-", "_")
                 for d in project["dependencies"] + project["optional-dependencies"]["app"]
-                + project["optional-dependencies"]["cluster"]}  # emotion.cluster (--ray) imports ray, the [cluster] extra
+                + project["optional-dependencies"]["cluster"]}  # emotion.archive.cluster (--ray) imports ray, the [cluster] extra
     imported = set()
-    for path in (ROOT / "emotion").glob("*.py"):
+    for path in (ROOT / "emotion").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 imported |= {a.name.split(".")[0] for a in node.names}

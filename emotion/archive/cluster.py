@@ -4,11 +4,11 @@
     python -m emotion label /shared/study --out study.parquet --ray auto
 
 Ray Data does the scheduling; nothing here schedules. The paths become a
-dataset; CPU tasks read, resample and check each clip (emotion.label.read_clip,
+dataset; CPU tasks read, resample and check each clip (emotion.batching.read_clip,
 the clip policy predict applies); actors that load the weights once each
 answer batches of clips (EmotionRecognizer.predictions, on a GPU where the
 cluster has them); the rows stream back to this process, which writes them
-with the same resumable writer as a run on one machine (emotion.results), so
+with the same resumable writer as a run on one machine (emotion.archive.results), so
 resuming, the file formats and the progress bar are the same. A row is a few
 hundred bytes; the audio never leaves the workers. With GPUs the readers are
 CPU tasks that keep the GPU actors fed; on CPUs alone Ray fuses the two stages
@@ -24,17 +24,16 @@ import json
 import logging
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
-from .checkpoint import CONFIG_FILE, WEIGHTS_FILE
-from .label import Decoded, Labelled, read_clip
-from .policy import Clip
+from ..answers import Labelled
+from ..batching import Decoded, answer, read_clip
+from ..checkpoint import CONFIG_FILE, WEIGHTS_FILE
+from ..inference import EmotionRecognizer
+from ..policy import Clip
 from .results import arrow_schema, rows_of
-
-if TYPE_CHECKING:
-    from .inference import EmotionRecognizer
 
 INSTALL_HINT = 'Ray is not installed: pip install ".[cluster]" (or pip install "ray[data]") to label on a cluster.'
 
@@ -62,8 +61,6 @@ class ClipLabeller:
     """A Ray Data actor: the weights loaded once, then batches of decoded clips -> result rows."""
 
     def __init__(self, weights: dict[str, bytes], device: str, timeline: bool):
-        from .inference import EmotionRecognizer
-
         with tempfile.TemporaryDirectory() as folder:  # checked against its SHA-256 as every load is
             for name, data in weights.items():
                 Path(folder, name).write_bytes(data)
@@ -71,10 +68,8 @@ class ClipLabeller:
         self.timeline = timeline
 
     def __call__(self, batch):
-        """batch: a pyarrow Table of decode_row's rows -> a Table of result rows (emotion.results' schema)."""
+        """batch: a pyarrow Table of decode_row's rows -> a Table of result rows (emotion.archive.results' schema)."""
         import pyarrow as pa
-
-        from .label import answer
 
         decoded = []
         for row in batch.to_pylist():
@@ -104,7 +99,7 @@ def import_ray():
 
 
 def label_on_ray(
-    recognizer: "EmotionRecognizer",
+    recognizer: EmotionRecognizer,
     paths: Sequence[str],
     *,
     address: str | None = None,
@@ -114,7 +109,7 @@ def label_on_ray(
     content_hash: bool = False,
     device: str | None = None,
 ) -> Iterator[list[dict]]:
-    """Rows of results (emotion.results.rows_of), a block at a time, in no fixed order.
+    """Rows of results (emotion.archive.results.rows_of), a block at a time, in no fixed order.
 
     address: Ray's (None: RAY_ADDRESS, or a local instance; "auto": the cluster this
     node belongs to; "ray://HEAD:10001": Ray Client). If Ray is already initialised
@@ -127,7 +122,7 @@ def label_on_ray(
         # This package travels with the job, so the workers run this code whatever the nodes have
         # installed. (A caller that starts Ray itself does the same, or installs the package there.)
         ray.init(address=address, logging_level=logging.WARNING, include_dashboard=False,
-                 runtime_env={"py_modules": [str(Path(__file__).resolve().parent)]})
+                 runtime_env={"py_modules": [str(Path(__file__).resolve().parent.parent)]})  # the emotion package
     logging.getLogger("ray.data").setLevel(logging.WARNING)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # ours is the one that counts clips

@@ -27,7 +27,6 @@ only the batch in flight:
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -36,10 +35,10 @@ import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Iterable, Sequence
 
-if TYPE_CHECKING:
-    from .label import Labelled
+from ..answers import Labelled
+from ..batching import file_key
 
 FORMATS = {".parquet": "Parquet", ".csv": "CSV", ".jsonl": "JSON Lines", ".ndjson": "JSON Lines"}
 # Columns of every table, before and after the model's labels (its probabilities).
@@ -71,7 +70,7 @@ def arrow_schema(labels: Sequence[str]):
     )
 
 
-def rows_of(done: "Labelled", labels: Sequence[str], timeline: bool = False) -> list[dict]:
+def rows_of(done: Labelled, labels: Sequence[str], timeline: bool = False) -> list[dict]:
     """The rows of one labelled clip: (timeline) one per window, then the clip's own row.
 
     The clip's row comes last, like a total, so that a clip whose row is in the table
@@ -99,28 +98,6 @@ def rows_of(done: "Labelled", labels: Sequence[str], timeline: bool = False) -> 
 
 def is_clip_row(row: dict) -> bool:
     return row.get("start") is None
-
-
-def file_key(path: str, content_hash: bool = False) -> tuple[int | None, int | None, str | None]:
-    """(size, mtime in ns, SHA-256 or None) of a regular file; (None, None, None) if there is none."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None, None, None
-    if not os.path.isfile(path):
-        return None, None, None
-    return st.st_size, st.st_mtime_ns, sha256_of(path) if content_hash else None
-
-
-def sha256_of(path: str) -> str | None:
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    except OSError:
-        return None
-    return h.hexdigest()
 
 
 @contextmanager
