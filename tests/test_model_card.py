@@ -453,9 +453,76 @@ def test_the_spanish_page_counts_corpora_not_benchmark_rows(shipped_config):
 
 
 def test_the_card_says_when_the_front_end_takes_the_room_off(shipped_config):
+    from emotion.card import dereverb_sentence
+
     assert "reverberation" not in model_card(shipped_config).split("## Training")[0]  # the shipped weights hear it as recorded
     config = copy.deepcopy(shipped_config)
     config["preprocessing"]["dereverb"] = "wpe"
-    assert "takes the late reverberation off (WPE, nara_wpe)" in model_card(config)
-    assert "reverberation is taken off first (WPE)" in about(config) and "reverberation" not in about(shipped_config)
+    said = dereverb_sentence(config["preprocessing"])
+    assert "late reverberation is taken off first (WPE, nara_wpe)" in said
+    assert said.strip() in model_card(config) and said in about(config) and "reverberation" not in about(shipped_config)
     assert "se quita la reverberación tardía" in about_es(config)
+
+
+def configs_both_pages_describe(shipped_config):
+    """The shipped weights, and V9 x 3 (four corpora, no benchmark) where this checkout has its run."""
+    yield "weights", shipped_config
+    v9 = WEIGHTS.parent / "runs" / "v9_x3" / "config.json"
+    if v9.exists():
+        yield "v9_x3", json.loads(v9.read_text())
+
+
+def test_each_fact_both_pages_tell_is_one_function_s_words(shipped_config):
+    """Issue 33: the About panel (both languages) and the model card do not word a fact about the
+    weights each in its own code -- each says exactly what emotion.card's function for it returns.
+    A page that formats the split, the score or the windows on its own again fails here."""
+    from emotion.card import (corpora_section, corpus_names, generalisation_table, heldout_section, licence_sentence,
+                              recalls, score_figures, simulated_sentence, terms_sentence, what_it_is, windows)
+
+    for name, config in configs_both_pages_describe(shipped_config):
+        card, english, spanish = model_card(config), about(config), about_es(config)
+        pre = config["preprocessing"]
+        both = [split_sentence(config), limits(config), windows(pre), corpus_names(config), corpora_section(config),
+                heldout_section(config), terms_sentence(config), generalisation_table(config),
+                what_it_is(config)[1:]]  # the card opens with it, capitalised
+        for fact in both:
+            assert fact in english and fact in card, (name, fact)
+        for fact in (split_sentence(config, True), limits(config, True), windows(pre, True), what_it_is(config, True),
+                     corpora_section(config, True), heldout_section(config, True), simulated_sentence(config, True),
+                     licence_sentence(config, True)):
+            assert fact in spanish, (name, fact)
+        assert simulated_sentence(config) in english and licence_sentence(config) in english
+        for key, value in score_figures(config).items():  # the card's table and the panel's sentence: one set of figures
+            assert value in card, (name, key)
+            assert key == "ece_uncalibrated" or value in english, (name, key)
+        assert all(v in spanish for k, v in score_figures(config, True).items() if k not in ("ece", "ece_uncalibrated"))
+        recall = recalls(config)
+        assert " | ".join(r for _, r in recall) in card and all(f"{e} \u00b7 " in english for e, _ in recall)
+        assert all(f" {r}" in spanish for _, r in recalls(config, True))
+
+
+def test_the_pages_agree_on_how_many_benchmark_corpora_there_are(shipped_config):
+    """The English panel said 'a corpus in another language' while the Spanish counted corpora:
+    both now read emotion.card.benchmark_corpora."""
+    from emotion.card import benchmark_corpora
+
+    assert benchmark_corpora(shipped_config) == ["nemo"]  # nemo_test and nemo_all: one corpus
+    assert "and a corpus in another language" in about(shipped_config)
+    more = copy.deepcopy(shipped_config)
+    more["generalisation"]["corpora"]["ased_test"] = dict(more["generalisation"]["corpora"]["nemo_test"])
+    assert benchmark_corpora(more) == ["nemo", "ased"]
+    assert "and corpora in other languages" in about(more) and "Otros corpus, en otros idiomas" in about_es(more)
+
+
+def test_an_m11_says_it_is_one_on_the_panel_and_the_card(shipped_config):
+    """The panel used to call every network 'M5' with three blocks; the card alone named M11.
+    Both now say what what_it_is says."""
+    from emotion.card import what_it_is
+
+    config = copy.deepcopy(shipped_config)
+    config["model"]["arch"] = "m11"
+    words = what_it_is(config)
+    assert words == "an ensemble of 3 M11s (the deeper sibling of M5: ten convolutional layers; seeds 1337\u20131339, logits averaged)"
+    assert words in about(config) and words[1:] in model_card(config)
+    assert "(el hermano más profundo de M5: diez capas convolucionales; se promedian sus logits)" in about_es(config)
+    assert "M11" not in about(shipped_config)

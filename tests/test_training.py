@@ -455,7 +455,7 @@ def test_an_m11_run_ships_weights_that_describe_and_serve_themselves(ravdess, tm
     assert rec.config["model"]["arch"] == "m11" and len(rec.model.blocks) == 10
     probs = rec.probabilities(load_audio(example_clips[0]))
     assert sum(probs.values()) == pytest.approx(1.0)
-    assert "(its deeper member, M11: ten convolutional layers)" in (tmp_path / "m11" / "README.md").read_text()
+    assert "One M11 (the deeper sibling of M5: ten convolutional layers)" in (tmp_path / "m11" / "README.md").read_text()
     log = [json.loads(line) for line in (tmp_path / "m11" / "run" / "log.jsonl").read_text().splitlines()]
     assert [row["epoch"] for row in log] == [1, 2] and log[0]["train_loss"] != log[1]["train_loss"]
     assert json.loads((tmp_path / "m11" / "config.json").read_text())["training"]["config"]["loader_workers"] == 1

@@ -3,9 +3,10 @@
     write_model_card("weights")       # python -m train.model_card is its command line
 
 The card's body is model_card below: every number and every fact about a
-corpus comes from the weights' own config.json, and the sentences the card
-shares with the app's About panel (the split, the score, the limits, ...) are
-emotion.card's, written once; only what the card alone says is here.
+corpus comes from the weights' own config.json, and each fact the card shares
+with the app's About panel (what the network is, its windows, the corpora, the
+split, the score and recall, the benchmark, the limits, the terms) is worded by
+emotion.card's one function for it; only what the card alone says is here.
 Results measured by *other* runs (a cross-validation, the trimming experiment)
 live in experiments/ -- the manifest experiments/model_card.json and the
 summaries it names -- never in config.json, so retraining the weights cannot
@@ -20,8 +21,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from emotion.card import (CHANCE, added_corpora, corpora, corpora_section, generalisation_table, heldout_section, limits,
-                          listed, split_sentence, terms_sentence, test_actors_text, what_it_is)
+from emotion.card import (CC_LICENCE, augmentation_steps, corpora, corpora_section, corpus_names, dereverb_sentence,
+                          generalisation_table, heldout_rows, heldout_section, limits, recalls, score_figures,
+                          split_sentence, terms_sentence, what_it_is, windows)
 from emotion.checkpoint import read_config, update_config
 from emotion.hub import HUB_REPO, SOURCE_REPOSITORY
 from emotion.labels import format_actors, parse_actors
@@ -52,11 +54,6 @@ PUBLISHED = [
 ]
 
 
-def deeper(model: dict) -> str:
-    """'' for M5; for M11 the words that say the network is the family's deeper member."""
-    return " (its deeper member, M11: ten convolutional layers)" if model.get("arch", "m5") == "m11" else ""
-
-
 def with_corpus_facts(config: dict) -> dict:
     """`config`, with the facts (train.corpora) of every corpus it was trained or tested on that
     it does not record (written before training recorded them): the card then reads every
@@ -77,10 +74,10 @@ def corpus_facts(config: dict, name: str) -> dict:
 def training_sentence(config: dict) -> str:
     """Augmentation and optimisation, from what the training run recorded about itself."""
     training = config["training"]
-    augmentation = training.get("augmentation") or []
+    steps = augmentation_steps(config)
     parts = []
-    if augmentation:
-        parts.append("Augmentation: " + ", ".join(a["description"] for a in augmentation) + ".")
+    if steps:
+        parts.append("Augmentation: " + ", ".join(steps) + ".")
     if training.get("optimisation"):
         parts.append(training["optimisation"][0].upper() + training["optimisation"][1:] + ".")
     minutes = training.get("train_seconds", 0) / 60
@@ -117,24 +114,17 @@ def card_metadata(config: dict):
     from huggingface_hub import EvalResult, ModelCardData  # deferred: 0.2 s of import that only the card's front matter needs
 
     config = with_corpus_facts(config)
-    test = config["metrics"]["test"]
-    task = {"task_type": "audio-classification", "task_name": f"Speech emotion recognition ({len(config['labels'])} classes)"}
-    ravdess = {"dataset_type": corpus_facts(config, "ravdess")["hf_id"], "dataset_split": "test",
-               "dataset_name": f"RAVDESS speech, actors {test_actors_text(config)} (unseen)"}
-    results = [
-        EvalResult(**task, **ravdess, metric_type="accuracy", metric_value=round(test["accuracy"], 4)),
-        EvalResult(**task, **ravdess, metric_type="recall", metric_name="unweighted average recall",
-                   metric_value=round(test["uar"], 4)),
-    ]
-    for key, facts in added_corpora(config):
-        if m := config["metrics"].get(f"{key}_test"):
-            where = {"task_type": "audio-classification",
-                     "task_name": f"Speech emotion recognition ({facts['name']}'s {len(m['classes'])} classes)",
-                     "dataset_type": facts.get("hf_id") or key, "dataset_split": "test",
-                     "dataset_name": f"{facts['name']} speakers {', '.join(m['speakers'])} (unseen)"}
-            results += [EvalResult(**where, metric_type="accuracy", metric_value=round(m["accuracy"], 4)),
-                        EvalResult(**where, metric_type="recall", metric_name="unweighted average recall",
-                                   metric_value=round(m["uar"], 4))]
+    results = []
+    for row in heldout_rows(config):  # the held-out table's rows, RAVDESS's test actors first
+        main = row["key"] == "ravdess"
+        whose = "" if main else f"{row['name']}'s "
+        where = {"task_type": "audio-classification",
+                 "task_name": f"Speech emotion recognition ({whose}{row['classes']} classes)",
+                 "dataset_type": corpus_facts(config, row["key"]).get("hf_id") or row["key"], "dataset_split": "test",
+                 "dataset_name": f"{row['name']} {'speech, ' if main else 'speakers '}{row['speakers']} (unseen)"}
+        results += [EvalResult(**where, metric_type="accuracy", metric_value=round(row["accuracy"], 4)),
+                    EvalResult(**where, metric_type="recall", metric_name="unweighted average recall",
+                               metric_value=round(row["uar"], 4))]
     data = corpora(config)
     return ModelCardData(
         license="cc-by-nc-sa-4.0",
@@ -154,15 +144,14 @@ def model_card(config: dict, sections: str = "", repo_id: str = HUB_REPO) -> str
     Markdown (experiments on other runs) placed after the results; `repo_id`: the Hub
     repo the card's usage snippet loads from."""
     config = with_corpus_facts(config)
-    test, val = config["metrics"]["test"], config["metrics"].get("val", {})
+    score, val = score_figures(config), config["metrics"].get("val", {})
     training, pre, model = config["training"], config["preprocessing"], config["model"]
     cal = config.get("calibration", {})
     what = what_it_is(config)
-    data = corpora(config)
-    per_class = " | ".join(f"{test['per_class'][e]:.0%}" for e in config["labels"] if e in test["per_class"])
+    recall = recalls(config)
     published = "\n".join(f"| {name} | {acc} |" for name, acc in PUBLISHED)
-    names = listed([c["name"] for c in data])
-    citations = " —\n".join(c["citation"] for c in data)
+    names = corpus_names(config)
+    citations = " —\n".join(c["citation"] for c in corpora(config))
     return f"""---
 {card_metadata(config).to_yaml()}
 ---
@@ -170,7 +159,7 @@ def model_card(config: dict, sections: str = "", repo_id: str = HUB_REPO) -> str
 # Escuchando Emociones — M5 speech-emotion weights
 
 {what[0].upper() + what[1:]}: the raw-waveform CNN of Dai et al. (2017), as in the torchaudio
-speech-commands tutorial{deeper(model)}, {model['n_channel']} channels, {pre['sample_rate'] // 1000} kHz input, trained from scratch
+speech-commands tutorial, {model['n_channel']} channels, {pre['sample_rate'] // 1000} kHz input, trained from scratch
 (no pre-trained weights) on {names}. `model.safetensors` holds the weights,
 `config.json` the architecture, label order, preprocessing, training command, split,
 metrics and the SHA-256 of the weights (checked on every load); `run/` is the
@@ -185,25 +174,25 @@ not what anyone feels.
 {usage(repo_id)}
 
 Input: any audio file or array; the library converts it to mono {pre['sample_rate']} Hz,
-{'takes the late reverberation off (WPE, nara_wpe), ' if pre.get('dereverb') == 'wpe' else ''}{'trims silence, ' if pre['trim'] else ''}covers it with {pre['window_seconds']:g} s windows every {pre['hop_seconds']:g} s and averages their
-logits (RMS-weighted), analysing at most {pre['max_seconds']:g} s.
+{'trims silence, ' if pre['trim'] else ''}covers it with {windows(pre)},
+analysing at most {pre['max_seconds']:g} s.{(' ' + dereverb_sentence(pre)).rstrip()}
 
 ## Training
 
 `{training['command']}` — {split_sentence(config)}.
 {training_sentence(config)}{corpora_section(config)}
 
-## Results on unseen actors {test_actors_text(config)} ({test['n']} clips)
+## Results on unseen actors {score['actors']} ({score['n']} clips)
 
 | accuracy | UAR | ECE (calibrated) | ECE (raw) |
 | --- | --- | --- | --- |
-| **{test['accuracy']:.1%}** | {test['uar']:.1%} | {test.get('ece', float('nan')):.1%} | {test.get('ece_uncalibrated', float('nan')):.1%} |
+| **{score['accuracy']}** | {score['uar']} | {score.get('ece', '—')} | {score.get('ece_uncalibrated', '—')} |
 
-Validation actors: accuracy {val.get('accuracy', float('nan')):.1%}, UAR {val.get('uar', float('nan')):.1%}. Chance is {CHANCE:.1%}.{heldout_section(config)}
+Validation actors: accuracy {val.get('accuracy', float('nan')):.1%}, UAR {val.get('uar', float('nan')):.1%}. Chance is {score['chance']}.{heldout_section(config)}
 
-Recall per class ({' | '.join(e for e in config['labels'] if e in test['per_class'])}): {per_class}
+Recall per class ({' | '.join(e for e, _ in recall)}): {' | '.join(r for _, r in recall)}
 
-{confusion_table(test)}
+{confusion_table(config['metrics']['test'])}
 
 Calibration: temperature scaling, T = {cal.get('temperature', 1.0)}, fitted on the validation actors.
 
@@ -213,7 +202,7 @@ the same folds, so read them as a range, not a ranking:
 | system | accuracy |
 | --- | --- |
 {published}
-| **this model** (test actors {test_actors_text(config)}) | **{test['accuracy']:.1%}** |
+| **this model** (test actors {score['actors']}) | **{score['accuracy']}** |
 
 ## Other voices, languages and channels
 
@@ -226,7 +215,7 @@ speakers appear in training and test and are not comparable.
 
 ## License and citation
 
-Derived from {names}, so released under [CC BY-NC-SA 4.0]({LICENSE_URL}): attribution,
+Derived from {names}, so released under [{CC_LICENCE}]({LICENSE_URL}): attribution,
 non-commercial use, share-alike.{(" " + terms_sentence(config)) if terms_sentence(config) else ""}
 
 {citations} —
