@@ -111,8 +111,9 @@ def add_label_parser(sub) -> None:
                    help="results.parquet (a folder of Parquet parts), results.csv or results.jsonl")
     p.add_argument("--timeline", action="store_true", help="also one row per 3 s window (start and end in seconds)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="processes decoding clips while the model works (default: one per core beside the model's, "
-                   "at most 4); with --ray, model replicas (default: as many as Ray finds room for)")
+                   help="worker processes: on a CPU each decodes and answers its own batches (default: one per core), "
+                   "on a GPU they decode while the GPU answers (default: every core but one); 0: all in this process; "
+                   "with --ray, model replicas (default: as many as Ray finds room for)")
     p.add_argument("--batch-size", type=int, default=32, metavar="N", help="clips per model pass and per write (default 32)")
     p.add_argument("--hash", action="store_true",
                    help="tell changed files by their content's SHA-256 rather than size and modification time")
@@ -128,9 +129,24 @@ def usable_cores() -> int:
 
 
 def default_workers(cores: int, device: str) -> int:
-    """Decoding processes beside the model's. On a GPU decoding is the bound: every core but one.
-    On the CPU the model is (a clip costs it about twice its decoding): a quarter of the cores."""
-    return max(1, cores - 1) if device == "cuda" else max(1, min(cores - 1, cores // 4))
+    """Worker processes for `label`, from the cores there are. On a GPU they decode and the GPU
+    answers: every core but one, since decoding is the bound. On a CPU each decodes and answers
+    its own batches at one thread (emotion.batching.answering_in_workers): one per core; none on
+    one core, where a worker would only add a process."""
+    if device == "cuda":
+        return max(1, cores - 1)
+    return cores if cores > 1 else 0
+
+
+def model_threads(cores: int, device: str, workers: int) -> int:
+    """torch's threads in this process: on a CPU the workers answer, so this process needs one
+    (with none, the model here takes every core); on a GPU one per core the workers leave, for
+    the GPU's own CPU side. Never more threads than free cores: on busy cores torch's threads wait
+    on each other at every operation (2 threads on 2 cores that two other processes kept busy ran
+    the model at half the speed of 1, and the voice detector 25 times slower)."""
+    if device != "cuda" and workers:
+        return 1
+    return max(1, cores - workers)
 
 
 def label_command(args) -> int:
@@ -148,10 +164,7 @@ def label_command(args) -> int:
         workers = args.workers or 0
     else:
         workers = args.workers if args.workers is not None else default_workers(cores, recognizer.device.type)
-        # The model's threads take the cores the workers leave: on busy cores torch's threads wait on
-        # each other at every operation (2 threads on 2 cores that two other processes kept busy ran
-        # the model at half the speed of 1, and the voice detector 25 times slower).
-        torch.set_num_threads(max(1, min(threads, cores - workers)))
+        torch.set_num_threads(min(threads, model_threads(cores, recognizer.device.type, workers)))
     try:
         summary = label_archive(
             recognizer, args.sources, args.out, timeline=args.timeline, workers=workers, batch_size=args.batch_size,

@@ -5,10 +5,12 @@
 
 Worker processes (a torch DataLoader) read each file, resample it and run the
 clip policy with its voice-activity check (emotion.policy.load_clip, as
-predict does), while the model, in this process, answers the batch before;
-batches come back in the order of the paths. Memory holds the batches in
-flight -- two per worker and the one in the model -- whatever the number of
-paths; a clip is at most its first minute.
+predict does). On a CPU each worker also answers its batches with its own copy
+of the model at one thread, so the cores work side by side; on a GPU the model,
+in this process, answers the batch before while the workers decode the next
+(answering_in_workers says why). Batches come back in the order of the paths.
+Memory holds the batches in flight -- two per worker and the one in the model --
+whatever the number of paths; a clip is at most its first minute.
 
 Below emotion.inference, which imports it: the recognizer is named here only by
 what batching asks of it (`Answering`), so neither module needs the other's
@@ -45,6 +47,7 @@ class Answering(Protocol):
     max_seconds: float
     window: int  # samples
     hop: int
+    device: torch.device
 
     def predictions(self, clips: list[Clip], timeline: bool = False) -> list[Prediction]: ...
 
@@ -103,19 +106,34 @@ def read_clip(path: str, sample_rate: int, max_seconds: float, content_hash: boo
     return done
 
 
-class _Files(torch.utils.data.Dataset):
-    def __init__(self, paths: Sequence[str], sample_rate: int, max_seconds: float, content_hash: bool):
-        self.paths, self.sample_rate, self.max_seconds, self.content_hash = paths, sample_rate, max_seconds, content_hash
+class _Batches(torch.utils.data.Dataset):
+    """Batch i of the paths, read and checked -- and, given a recognizer, answered -- where the
+    DataLoader puts it: a worker process, or this one. An answered batch leaves its audio in the
+    worker; only the answers (a few hundred bytes a clip) travel back."""
+
+    def __init__(self, paths: Sequence[str], batch_size: int, sample_rate: int, max_seconds: float, content_hash: bool,
+                 recognizer: Answering | None = None, timeline: bool = False):
+        self.paths, self.batch_size, self.sample_rate, self.max_seconds = paths, batch_size, sample_rate, max_seconds
+        self.content_hash, self.recognizer, self.timeline = content_hash, recognizer, timeline
 
     def __len__(self) -> int:
-        return len(self.paths)
+        return -(-len(self.paths) // self.batch_size)
 
-    def __getitem__(self, i: int) -> Decoded:
-        return read_clip(self.paths[i], self.sample_rate, self.max_seconds, self.content_hash)
+    def __getitem__(self, i: int) -> tuple[list[Decoded], list[Prediction | None] | None, float]:
+        paths = self.paths[i * self.batch_size : (i + 1) * self.batch_size]
+        decoded = [read_clip(p, self.sample_rate, self.max_seconds, self.content_hash) for p in paths]
+        if self.recognizer is None:
+            return decoded, None, 0.0
+        start = time.perf_counter()
+        answers = answer(self.recognizer, [d for d in decoded if d.clip is not None], self.timeline)
+        predictions = [answers.get(id(d)) for d in decoded]
+        for d in decoded:
+            d.clip = None
+        return decoded, predictions, time.perf_counter() - start
 
 
-def _as_list(batch: list) -> list:
-    return batch
+def _as_list(batch):
+    return batch  # as the dataset made it: no conversion of its arrays to tensors
 
 
 def _worker_init(_: int) -> None:
@@ -133,12 +151,26 @@ def _worker_init(_: int) -> None:
 
 @dataclass
 class Timings:
-    """Where a run's time went, in seconds."""
+    """Where a run's time went, in seconds. With answering workers, `model` and `decode` are
+    the workers' time, summed over them; `wait` is this process waiting for their batches."""
 
     decode: float = 0.0  # reading, resampling, voice activity: in the workers (or here, with none)
-    wait: float = 0.0  # the model's process waiting for decoded clips
+    wait: float = 0.0  # this process waiting for decoded (or answered) batches
     model: float = 0.0
     write: float = 0.0
+    in_workers: bool = False  # the workers answered their batches too
+
+
+def answering_in_workers(device: torch.device | str, workers: int) -> bool:
+    """Whether worker processes should answer their batches as well as decode them.
+
+    On a CPU the model is the larger part of a clip's cost (about 2.5 times its decoding, resampling
+    and voice check together, scripts/benchmark_label.py), and one core computes it best alone: torch's
+    threads wait on each other at every layer, worse still beside a busy decoding process. So each
+    worker decodes and answers its own batches with its own copy of the model at one thread, and
+    the cores work side by side. On a GPU the model is fast and shared: workers only decode, and
+    this process keeps the GPU fed."""
+    return workers > 0 and torch.device(device).type == "cpu"
 
 
 def label_batches(
@@ -151,26 +183,35 @@ def label_batches(
     content_hash: bool = False,
     timings: Timings | None = None,
 ) -> Iterator[list[Labelled]]:
-    """EmotionRecognizer.label, a batch of `batch_size` files at a time (in order)."""
+    """EmotionRecognizer.label, a batch of `batch_size` files at a time (in order).
+
+    workers: processes that read and check the clips; on a CPU each also answers its
+    batches (answering_in_workers). 0: everything here, on torch's threads."""
     timings = timings if timings is not None else Timings()
-    files = _Files([os.fspath(p) for p in paths], recognizer.sample_rate, recognizer.max_seconds, content_hash)
+    timings.in_workers = answering_in_workers(recognizer.device, workers)
+    batches = _Batches([os.fspath(p) for p in paths], batch_size, recognizer.sample_rate, recognizer.max_seconds,
+                       content_hash, recognizer if timings.in_workers else None, timeline)
     loader = torch.utils.data.DataLoader(
-        files, batch_size=batch_size, num_workers=workers, collate_fn=_as_list,
+        batches, batch_size=None, num_workers=workers, collate_fn=_as_list,
         prefetch_factor=2 if workers else None, worker_init_fn=_worker_init if workers else None,
     )
-    batches = iter(loader)
+    it = iter(loader)
     while True:
         start = time.perf_counter()
-        decoded = next(batches, None)
+        item = next(it, None)
         timings.wait += time.perf_counter() - start
-        if decoded is None:
+        if item is None:
             return
+        decoded, predictions, model_seconds = item
         timings.decode += sum(d.seconds for d in decoded)
-        start = time.perf_counter()
-        answers = answer(recognizer, [d for d in decoded if d.clip is not None], timeline)
-        timings.model += time.perf_counter() - start
+        if predictions is None:
+            start = time.perf_counter()
+            answers = answer(recognizer, [d for d in decoded if d.clip is not None], timeline)
+            predictions = [answers.get(id(d)) for d in decoded]
+            model_seconds = time.perf_counter() - start
+        timings.model += model_seconds
         yield [
-            Labelled(d.path, answers.get(id(d)), d.error, d.reason, d.size, d.mtime_ns, d.sha256) for d in decoded
+            Labelled(d.path, p, d.error, d.reason, d.size, d.mtime_ns, d.sha256) for d, p in zip(decoded, predictions)
         ]
 
 

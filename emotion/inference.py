@@ -39,6 +39,10 @@ from .policy import MAX_SECONDS, Clip, check_clip, load_clip
 _PACKAGED_WEIGHTS = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = _PACKAGED_WEIGHTS if _PACKAGED_WEIGHTS.is_dir() else Path(__file__).resolve().parent.parent / "weights"
 CLIPS_PER_BATCH = 64  # clips whose windows go through the model together (memory stays bounded)
+# Windows in one call of the model, by device. On a CPU a call of 32 or more 3 s windows runs
+# about 1.6-2x slower per window than one of 16 or fewer (the activations outgrow the caches;
+# measured on an Intel Xeon, docs/performance.md); a GPU wants large calls.
+WINDOWS_PER_CALL = {"cpu": 16, "cuda": 64}
 
 
 def default_device() -> str:
@@ -166,6 +170,7 @@ class EmotionRecognizer:
         self.speeds: tuple[float, ...] = tuple(pre.get("test_time_speeds") or (1.0,))
         self.temperature: float = config.get("calibration", {}).get("temperature", 1.0)
         self.labels: tuple[str, ...] = tuple(config["labels"])
+        self.windows_per_call = WINDOWS_PER_CALL.get(self.device.type, 64)
 
     @classmethod
     def load(
@@ -233,7 +238,7 @@ class EmotionRecognizer:
             for s in speeds:
                 windows = window_logits(
                     self.model, [change_speed(a, s, self.sample_rate) for a, _ in prepared], self.window, hop, self.device,
-                    min_batch=min_batch,
+                    batch_size=self.windows_per_call, min_batch=min_batch,
                 )
                 per_speed.append(torch.stack([pool_windows(*w) for w in windows]))  # (b, n_classes)
                 if s == 1.0:
@@ -242,7 +247,8 @@ class EmotionRecognizer:
             if timeline:
                 if as_recorded is None:
                     as_recorded = window_logits(
-                        self.model, [a for a, _ in prepared], self.window, hop, self.device, min_batch=min_batch
+                        self.model, [a for a, _ in prepared], self.window, hop, self.device,
+                        batch_size=self.windows_per_call, min_batch=min_batch,
                     )
                 for (audio, offset), (logits, _) in zip(prepared, as_recorded):
                     timelines.append(self._segments(audio.shape[0], offset, hop, logits / temperature))
@@ -309,11 +315,11 @@ class EmotionRecognizer:
         """Label many files, one emotion.Labelled per path, in order, as they are done.
 
         Decoding, resampling and the voice-activity check run in `workers` processes (0: in
-        this one) while the model answers the previous batch of `batch_size` clips; memory
-        holds a few batches whatever the number of paths. A file the model cannot answer
-        gives a Labelled with its `error` (the words predict() raises) and the others go on.
-        The model runs on torch's threads here: leave the workers their cores
-        (torch.set_num_threads), as the command does. `python -m emotion label` adds folders, globs and manifests, a results file that a
+        this one); on a CPU each worker also answers its own batches at one thread, on a GPU
+        the model answers here while the workers decode the next (emotion.batching). Memory
+        holds a few batches of `batch_size` clips whatever the number of paths. A file the model
+        cannot answer gives a Labelled with its `error` (the words predict() raises) and the
+        others go on. `python -m emotion label` picks the workers from the cores and adds folders, globs and manifests, a results file that a
         second run resumes, progress, and Ray (README, "Label a folder").
         """
         for batch in label_batches(

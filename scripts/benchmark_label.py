@@ -9,7 +9,7 @@ Prints figures, in this order, on the clips of --data (all 1440 RAVDESS clips):
    ensemble, batches of 32 clips, as `label` runs it), writing the rows (Parquet);
 2. the model alone on every clip, decoded beforehand: the bound the command is held to;
 3. the old way, predict() file after file (`python -m emotion predict`'s loop);
-4. the command with 0, 1, 2 decoding workers, in a fresh process each, against (2):
+4. the command with its default workers and with 0, 1, 2, in a fresh process each, against (2):
    the goal is the whole run within 1.25x the model's own time;
 5. the command on a local Ray instance (`--ray`), started by the command;
 6. peak memory labelling --memory-clips clips (the clips copied again and again into
@@ -110,7 +110,8 @@ def summary_seconds(stderr: str) -> dict[str, float]:
     m = re.search(r"time: ([\d.]+) s in all", stderr)
     if m:
         out["seconds"] = float(m.group(1))
-    for name, key in (("model", "model"), ("writing", "write"), ("waiting for decoded clips", "wait"), ("decoding", "decode")):
+    for name, key in (("model", "model"), ("writing", "write"), ("waiting for (?:decoded clips|answered batches)", "wait"),
+                      ("decoding", "decode")):
         m = re.search(rf"{name} ([\d.]+) s", stderr)
         if m:
             out[key] = float(m.group(1))
@@ -121,7 +122,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "ravdess"))
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--workers", default="0,1,2", help="worker counts to time the command with")
+    parser.add_argument("--workers", default="default,0,1,2",
+                        help="worker counts to time the command with ('default': no --workers, the command's own choice)")
     parser.add_argument("--stage-clips", type=int, default=200, help="clips the per-stage figures are timed on")
     parser.add_argument("--memory-clips", type=int, default=20000, help="0 skips the memory run")
     parser.add_argument("--no-ray", action="store_true")
@@ -203,8 +205,9 @@ def main() -> int:
         print(f"\n4. python -m emotion label {args.data} --out X.parquet --device {args.device} --workers N "
               "(wall: the whole command, interpreter start and model load included; loop: its summary's time)")
         print("   workers  wall s  clips/s  loop s  clips/s  loop / best model-alone  model s  wait s  write s  decode s (workers)")
-        for n in [int(w) for w in args.workers.split(",")]:
-            wall, stderr, _, _ = command([args.data], scratch / f"w{n}.parquet", "--workers", str(n), "--device", args.device)
+        for n in [w.strip() for w in args.workers.split(",")]:
+            flags = [] if n == "default" else ["--workers", n]
+            wall, stderr, _, _ = command([args.data], scratch / f"w{n}.parquet", *flags, "--device", args.device)
             f = summary_seconds(stderr)
             loop = f["seconds"]
             print(f"   {n:>7}  {wall:6.1f}  {len(paths) / wall:7.1f}  {loop:6.1f}  {f['rate']:7.1f}  {loop / model_alone:23.2f}  "

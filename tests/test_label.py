@@ -28,9 +28,11 @@ import pytest
 from conftest import ROOT
 from emotion import EMOTIONS, AudioError
 from emotion.__main__ import main
+from emotion.__main__ import default_workers, model_threads
 from emotion.archive import SourceError, expand_sources, read_manifest
-from emotion.policy import Clip, load_clip
 from emotion.archive.results import ResultsError, open_results, rows_of, uninterrupted
+from emotion.batching import Timings, label_batches
+from emotion.policy import Clip, load_clip
 
 FORMATS = (".csv", ".jsonl", ".parquet")
 
@@ -109,6 +111,38 @@ def test_label_answers_each_file_as_predict_does_and_refuses_in_its_words(recogn
         for mine, theirs in zip(d.prediction.timeline, expected.timeline):
             assert mine.probabilities == pytest.approx(theirs.probabilities, abs=1e-6)
     assert [d.reason for d in done if d.error] == ["empty_file", "not_found", "unreadable"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_workers_that_answer_their_own_batches_give_what_one_process_gives(recognizer, example_clips, tmp_path, workers):
+    """On a CPU each worker decodes and answers its batches with its own copy of the model: the
+    same answers, in the order of the paths, refusals included, as everything in this process."""
+    paths = [*example_clips[:5], tmp_path / "missing.wav", *example_clips[5:]]
+    here, there = Timings(), Timings()
+    alone = [d for batch in label_batches(recognizer, paths, workers=0, batch_size=3, timings=here) for d in batch]
+    spread = [d for batch in label_batches(recognizer, paths, workers=workers, batch_size=3, timings=there) for d in batch]
+    assert not here.in_workers and there.in_workers  # the model ran in the workers, not here
+    assert there.model > 0 and there.decode > 0
+    assert [d.path for d in spread] == [d.path for d in alone] == [str(p) for p in paths]
+    assert [d.reason for d in spread] == [d.reason for d in alone] == [None] * 5 + ["not_found"] + [None] * (len(paths) - 6)
+    for a, b in zip(alone, spread):
+        assert a.label == b.label
+        if a.prediction:
+            assert b.probabilities == pytest.approx(a.probabilities, abs=1e-6)
+            assert b.prediction.duration == a.prediction.duration and b.prediction.notes == a.prediction.notes
+
+
+@pytest.mark.parametrize("cores, device, workers, threads", [
+    (2, "cpu", 2, 1),  # two workers answering side by side; this process only writes
+    (16, "cpu", 16, 1),
+    (1, "cpu", 0, 1),  # one core: everything here, no process added
+    (2, "cuda", 1, 1),  # the GPU answers; every core but one decodes
+    (16, "cuda", 15, 1),
+])
+def test_label_picks_its_workers_and_threads_from_the_cores(cores, device, workers, threads):
+    assert default_workers(cores, device) == workers
+    assert model_threads(cores, device, workers) == threads
+    assert model_threads(cores, "cpu", 0) == cores  # --workers 0: the model here takes every core
 
 
 def test_a_clips_answer_does_not_depend_on_the_clips_it_is_batched_with(recognizer, example_clips):

@@ -127,7 +127,12 @@ class Summary:
             f"{refused} refused{f' ({reasons})' if reasons else ''}; {self.skipped} skipped, already in {out}"
         ]
         t = self.timings
-        if t.model:  # measured on one machine; on Ray the actors keep their own time
+        if t.model and t.in_workers:  # the workers decoded and answered; this process wrote
+            lines.append(
+                f"time: {self.seconds:.1f} s in all; writing {t.write:.1f} s, waiting for answered batches {t.wait:.1f} s "
+                f"(in the workers: model {t.model:.1f} s, decoding {t.decode:.1f} s)"
+            )
+        elif t.model:  # measured on one machine; on Ray the actors keep their own time
             lines.append(
                 f"time: {self.seconds:.1f} s in all; model {t.model:.1f} s, writing {t.write:.1f} s, waiting for decoded "
                 f"clips {t.wait:.1f} s (decoding {t.decode:.1f} s of worker time)"
