@@ -65,6 +65,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "No se oye a nadie hablar: en esta grabación no parece haber voz (solo silencio, ruido, música o un tono). "
         "Graba a alguien hablando, cerca del micrófono.",
     },
+    "music_no_speech": {
+        "en": "No speech heard: nobody seems to be speaking in this recording. It sounds like music or a tone, "
+        "with no voice in it. Record someone speaking, close to the microphone.",
+        "es": "No se oye a nadie hablar: en esta grabación no parece haber voz. Suena a música o a un tono, "
+        "sin ninguna voz. Graba a alguien hablando, cerca del micrófono.",
+    },
     "longer_than_limit": {
         "en": "The clip is longer than {max_seconds:g} s: only its first {max_seconds:g} s were analysed.",
         "es": "El clip dura más de {max_seconds:g} s: solo se analizaron sus primeros {max_seconds:g} s.",

@@ -65,9 +65,10 @@ def check_clip(audio: np.ndarray, sr: int = SAMPLE_RATE, max_seconds: float = MA
     Returns the Clip to analyse (cut to `max_seconds`, with a note saying so,
     and where the voice-activity detector hears speech); raises ClipRefused
     for a clip that is too short, silent, or holds no speech (a room, a
-    cough, a tone, music, noise: emotion.speech.MIN_SPEECH_SECONDS).
+    cough, noise: "no_speech"; music or a tone with no voice in it:
+    "music_no_speech"; emotion.speech.listen decides).
     """
-    from .speech import MIN_SPEECH_SECONDS, speech_spans  # the detector's import costs a moment: not at import
+    from .speech import MIN_SPEECH_SECONDS, listen  # the detector's import costs a moment: not at import
 
     seconds = audio.shape[0] / sr
     if seconds < MIN_SECONDS:
@@ -79,10 +80,13 @@ def check_clip(audio: np.ndarray, sr: int = SAMPLE_RATE, max_seconds: float = MA
     if seconds > max_seconds:
         audio = audio[: int(max_seconds * sr)]
         notes.append(Note.keyed("longer_than_limit", max_seconds=max_seconds))
-    clip = Clip(audio, notes, speech_spans(audio, sr))
-    if clip.speech_seconds < MIN_SPEECH_SECONDS:
-        raise ClipRefused.keyed("no_speech", speech=clip.speech_seconds, min_speech=MIN_SPEECH_SECONDS)
-    return clip
+    heard = listen(audio, sr)
+    if not heard.voice:
+        # Music or a tone gets words of its own: "only silence, noise, music or a tone"
+        # leaves a person who played music wondering whether the microphone worked.
+        key = "music_no_speech" if heard.music else "no_speech"
+        raise ClipRefused.keyed(key, speech=heard.speech_seconds, min_speech=MIN_SPEECH_SECONDS)
+    return Clip(audio, notes, heard.spans)
 
 
 def load_clip(source: AudioSource, sr: int = SAMPLE_RATE, max_seconds: float = MAX_SECONDS) -> Clip:

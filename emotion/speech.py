@@ -1,5 +1,7 @@
-"""Is anyone speaking? Silero VAD's answer, for refusing clips with no speech in them.
+"""Is anyone speaking? Silero VAD's answer, for refusing clips with no speech in them,
+and a check that what silero barely hears is not music or a tone.
 
+    listen(audio, sr)               -> Hearing: spans, .voice, .music (what emotion.policy asks)
     speech_probabilities(audio, sr) -> (n_frames,) float32, one per 32 ms frame
     speech_spans(audio, sr)         -> [(start, end), ...] seconds of speech
     spans_seconds(spans)            -> how many seconds those spans cover
@@ -20,12 +22,14 @@ against `get_speech_timestamps`). The same batching is what silero's own
 "sequence" ONNX path does (silero-vad PR 784).
 
 MIN_SPEECH_SECONDS and the figures behind it: docs/reliability.md, section
-"No speech heard: the voice-activity detector" (scripts/measure_vad.py).
+"No speech heard: the voice-activity detector" (scripts/measure_vad.py); the
+music check (listen, Hearing): section "Music and tones" (scripts/measure_music.py).
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -45,7 +49,8 @@ THRESHOLD = 0.15
 # padding each side), so in effect: at least one span. RAVDESS's least is 0.32 s.
 MIN_SPEECH_SECONDS = 0.25
 
-# The refusal a person reads is emotion.i18n's "no_speech" (English and Spanish), raised by emotion.policy.
+# The refusal a person reads is emotion.i18n's "no_speech", or "music_no_speech" for music and tones
+# (English and Spanish), raised by emotion.policy.
 
 _lock = threading.Lock()
 _model = None  # (front end, LSTM, head), loaded once by _vad()
@@ -148,3 +153,170 @@ def speech_fractions(spans: Sequence[tuple[float, float]], windows: Sequence[tup
         covered = sum(max(0.0, min(w1, s1) - max(w0, s0)) for s0, s1 in spans)
         out[i] = min(1.0, covered / (w1 - w0))
     return out
+
+
+# --- Music and tones: silero's lowered threshold lets some through -------------------
+#
+# THRESHOLD is low (0.15) so that shouted speech is heard; held chords, pads and sung
+# vowels sometimes reach it too, for 0.3-1.9 s (scripts/measure_music.py). What tells
+# them from a voice is how speech is made: the mouth moves every few tens of ms, so the
+# spectral envelope (formants, consonants) keeps changing, while a held note, a chord or
+# a tone keeps its envelope still for hundreds of ms whatever its pitch or vibrato does.
+# That is the "spectral flux" of the classic speech/music discriminators (Scheirer and
+# Slaney, ICASSP 1997), measured here on the smoothed envelope (12 cepstral coefficients
+# of a 40-band mel spectrum) so that vibrato and pitch do not count as change. A hall's
+# reverberation holds speech's envelope stiller too, so music must also be tonal: nearly all
+# its energy in sharp spectral peaks (its partials), where speech's moving pitch and its
+# consonants spread energy between them. A clip is only examined when silero is unsure:
+# one that silero hears at its own threshold (0.5) for SURE_SECONDS is a voice, even over music.
+SURE = 0.5  # silero's own default threshold: at or above it, silero is sure of a voice
+SURE_SECONDS = 0.5  # this much sure speech is a voice, whatever plays under it (music reaches 0.2 s)
+STEADY_DB = 3.0  # the envelope's 50 ms change (dB RMS over the bands) at or below which a frame holds still
+# Music needs both: held still in STEADY_SHARE of the heard frames and TONAL_SHARE of the energy
+# in spectral peaks. Speech silero is unsure of: steady at most 0.12 (RAVDESS), 0.32 through the
+# benchmark's hall, and tonal at most 0.63; music silero hears: steady 0.39+, tonal 0.91+.
+STEADY_SHARE = 0.3
+TONAL_SHARE = 0.8
+
+_N_FFT, _HOP = 512, 160  # 32 ms frames every 10 ms for the envelope
+_LAG = 5  # frames: the envelope's change over 50 ms, about a phoneme
+_ACTIVE_DB = 30.0  # frames this far below the loudest are pauses, not sound
+
+
+def _mel_bank(n_mels: int = 40, fmin: float = 50.0) -> np.ndarray:
+    """(n_mels, 257) triangular filters on Slaney's mel scale (librosa's default) up to 8 kHz,
+    unnormalised: a band's constant gain cancels in a change of the spectrum."""
+
+    def mel(f: np.ndarray) -> np.ndarray:
+        return np.where(f < 1000, f * 3 / 200, 15 + 27 * np.log(np.maximum(f, 1e-9) / 1000) / np.log(6.4))
+
+    def hz(m: np.ndarray) -> np.ndarray:
+        return np.where(m < 15, m * 200 / 3, 1000 * 6.4 ** ((m - 15) / 27))
+
+    edges = hz(np.linspace(mel(np.float64(fmin)), mel(np.float64(VAD_RATE / 2)), n_mels + 2))
+    bins = np.fft.rfftfreq(_N_FFT, 1 / VAD_RATE)
+    rising = (bins[None] - edges[:-2, None]) / (edges[1:-1] - edges[:-2])[:, None]
+    falling = (edges[2:, None] - bins[None]) / (edges[2:] - edges[1:-1])[:, None]
+    return np.maximum(0, np.minimum(rising, falling))
+
+
+def _envelope_basis(n_mels: int = 40, n_ceps: int = 12) -> np.ndarray:
+    """(n_ceps, n_mels) rows 1..n_ceps of the orthonormal DCT-II: the log-mel spectrum's
+    smooth shape (formants), without its level (row 0) or the harmonics' fine structure."""
+    k = np.arange(1, n_ceps + 1)[:, None]
+    n = np.arange(n_mels)[None]
+    return np.sqrt(2 / n_mels) * np.cos(np.pi * k * (2 * n + 1) / (2 * n_mels))
+
+
+_MEL = _mel_bank()  # (40, 257)
+_ENVELOPE = _envelope_basis()  # (12, 40)
+
+
+def _power_frames(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
+    """(T, n_fft // 2 + 1) power spectra of Hann-windowed frames centred every `hop` samples."""
+    padded = np.pad(x.astype(np.float64), n_fft // 2)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop]
+    return np.abs(np.fft.rfft(frames * np.hanning(n_fft), axis=1)) ** 2
+
+
+def _heard_frames(spans: Sequence[tuple[float, float]], active: np.ndarray) -> np.ndarray:
+    """The sounding 10 ms frames inside silero's spans; all sounding frames if the spans hold
+    fewer than ten (no spans at all, or spans over the quiet part of a shouted clip)."""
+    heard = np.zeros_like(active)
+    for start, end in spans:
+        heard[int(start * VAD_RATE / _HOP) : int(end * VAD_RATE / _HOP) + 1] = True
+    heard &= active
+    return heard if heard.sum() >= 10 else active
+
+
+def envelope_change(audio: np.ndarray, sr: int = SAMPLE_RATE, spans: Sequence[tuple[float, float]] | None = None) -> np.ndarray:
+    """How much the spectral envelope changes over 50 ms, in dB RMS across 40 mel bands, at
+    each sounding 10 ms frame heard as speech (inside `spans`; every sounding frame without
+    them): (n,) float. Level, pitch and vibrato do not count: a held chord changes by about
+    1 dB, speech mostly by 4-10 dB."""
+    x = _at_vad_rate(audio, sr)
+    if len(x) < _N_FFT:
+        return np.zeros(0)
+    power = _power_frames(x, _N_FFT, _HOP) @ _MEL.T  # (T, 40)
+    loudness = 10 * np.log10(np.maximum(power.sum(1), 1e-10))
+    active = loudness > loudness.max() - _ACTIVE_DB
+    db = 10 * np.log10(np.maximum(power, 1e-10))
+    db = np.maximum(db, db.max() - 80)  # further down is rounding noise, not sound
+    envelope = db @ _ENVELOPE.T  # (T, 12)
+    # Orthonormal rows: the distance between two envelopes is the RMS change of the smoothed
+    # spectrum across the 40 bands, times sqrt(40) (Parseval).
+    change = np.linalg.norm(envelope[_LAG:] - envelope[:-_LAG], axis=1) / np.sqrt(_MEL.shape[0])  # (T - LAG,)
+    heard = _heard_frames(spans or [], active)
+    return change[heard[_LAG:] & heard[:-_LAG]]
+
+
+def _local_mean(x: np.ndarray, width: int) -> np.ndarray:
+    """The mean of the `width` (odd) values around each value along axis 1, edges repeated."""
+    half = width // 2
+    padded = np.pad(x, ((0, 0), (half + 1, half)), mode="edge")
+    sums = np.cumsum(padded, axis=1)
+    return (sums[:, width:] - sums[:, :-width]) / width
+
+
+def tonal_share(audio: np.ndarray, sr: int = SAMPLE_RATE) -> float:
+    """The share of the sounding frames' energy in spectral peaks (local maxima 10 dB over
+    the mean dB of the 133 Hz around them, at 8 Hz resolution) and their main lobes: about
+    0.9-1 for tones, chords, hum and melodies, 0.2 at most for noise, breath and clicks (a
+    bin of noise stands 10 dB over its neighbours' mean fewer than once in 250)."""
+    x = _at_vad_rate(audio, sr)
+    n_fft = 2048  # 128 ms: resolves 50 Hz mains harmonics and the notes of a low chord
+    if len(x) < n_fft:
+        return 0.0
+    power = _power_frames(x, n_fft, n_fft // 4)  # (T, 1025)
+    loudness = power.sum(1)
+    power = power[loudness > loudness.max() * 10 ** (-_ACTIVE_DB / 10)]
+    db = 10 * np.log10(np.maximum(power, 1e-20))
+    inner = db[:, 1:-1]
+    peaks = np.zeros(db.shape, bool)
+    peaks[:, 1:-1] = (inner >= db[:, :-2]) & (inner >= db[:, 2:]) & (inner >= _local_mean(db, 17)[:, 1:-1] + 10)
+    lobes = peaks.copy()  # a peak's bin and the two beside it: the Hann window's main lobe
+    lobes[:, 1:] |= peaks[:, :-1]
+    lobes[:, :-1] |= peaks[:, 1:]
+    return float(power[lobes].sum() / max(power.sum(), 1e-30))
+
+
+@dataclass(frozen=True)
+class Hearing:
+    """What the detectors make of a clip: where silero hears speech, how much of it silero
+    is sure of, and whether the sound is music or a tone (steady and tonal) rather than a voice."""
+
+    spans: list[tuple[float, float]] = field(default_factory=list)  # (start, end) s at THRESHOLD
+    sure_seconds: float = 0.0  # seconds of frames at silero's own threshold (SURE)
+    steady_share: float | None = None  # share of the heard frames whose envelope holds still; None: not measured (sure speech)
+    tonal: float | None = None  # tonal_share of the clip; None: not measured (sure speech, or not steady)
+
+    @property
+    def speech_seconds(self) -> float:
+        return spans_seconds(self.spans)
+
+    @property
+    def music(self) -> bool:
+        """Steady and tonal: a held note, a chord, a melody, a tone, a hum."""
+        return (self.steady_share or 0.0) >= STEADY_SHARE and (self.tonal or 0.0) >= TONAL_SHARE
+
+    @property
+    def voice(self) -> bool:
+        """Someone speaks: enough speech heard, and either silero is sure of it or it is not music."""
+        if self.speech_seconds < MIN_SPEECH_SECONDS:
+            return False
+        return self.sure_seconds >= SURE_SECONDS or not self.music
+
+
+def listen(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Hearing:
+    """Silero's spans for `audio` (mono float32 at `sr`), and, where it is not sure of a voice,
+    whether the sound is music or a tone. Speech silero is sure of costs nothing more."""
+    x = _at_vad_rate(audio, sr)
+    probs = speech_probabilities(x, VAD_RATE)
+    spans = spans_from_probabilities(probs, len(x))
+    sure = float((probs >= SURE).sum()) * FRAME / VAD_RATE
+    if sure >= SURE_SECONDS and spans_seconds(spans) >= MIN_SPEECH_SECONDS:
+        return Hearing(spans, sure)
+    change = envelope_change(x, VAD_RATE, spans)
+    steady = float((change <= STEADY_DB).mean()) if len(change) else 0.0
+    # Tonality only matters for a steady sound (Hearing.music): skip its cost otherwise.
+    return Hearing(spans, sure, steady, tonal_share(x, VAD_RATE) if steady >= STEADY_SHARE else None)

@@ -17,7 +17,7 @@ SR = 16000
 
 
 NON_SPEECH = load_script("measure_vad").non_speech_cases  # scripts/measure_vad.py: the sounds refused here
-KNOWN_MISSES = {"mains hum -20 dBFS"}  # silero hears its onset as 0.9 s of speech (docs/reliability.md)
+KNOWN_MISSES = {"mains hum -20 dBFS"}  # silero hears its onset as 0.9 s of speech; the policy refuses it (test_music.py)
 
 
 @pytest.fixture(scope="module", autouse=True)
