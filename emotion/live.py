@@ -99,7 +99,7 @@ class LiveListener:
         return self._update()
 
     def _update(self) -> LiveUpdate:
-        from .speech import MIN_SPEECH_SECONDS, speech_fractions, speech_spans  # the detector loads on first use
+        from .speech import MIN_SPEECH_SECONDS, listen, speech_fractions  # the detector loads on first use
 
         now = time.perf_counter()
         interval = now - self._last_update if self._last_update is not None else 0.0
@@ -109,7 +109,9 @@ class LiveListener:
         speech = 0.0
         if len(audio) >= MIN_SECONDS * self.sr:
             window = ((len(heard) - len(audio)) / self.sr, len(heard) / self.sr)  # count only the speech inside it
-            speech = float(speech_fractions(speech_spans(heard, self.sr), [window])[0]) * len(audio) / self.sr
+            hearing = listen(heard, self.sr)  # music or a tone with no voice is no speech here either (emotion.policy)
+            if not hearing.music:
+                speech = float(speech_fractions(hearing.spans, [window])[0]) * len(audio) / self.sr
         if speech < min(MIN_SPEECH_SECONDS, self.seconds / 2) or float(np.abs(audio).max(initial=0)) < 1e-3:
             self.history.append(None)
             return LiveUpdate(None, self.heard_seconds, speech, interval, 0.0)

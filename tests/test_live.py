@@ -93,3 +93,18 @@ def test_the_app_streams_updates_in_the_visitors_language(handlers):
 
     label, status, _ = handlers.listen((sr, chunks[-1]), state, Spanish())
     assert "Enojado" in label and "en los últimos 3 s" in status
+
+
+def test_music_streamed_to_the_live_microphone_gets_no_emotion(recognizer):
+    """Held chords that silero alone hears as speech (tests/test_music.py) are no speech live
+    either: the Live tab hears through the same check as a recorded clip."""
+    from conftest import load_script
+    from emotion import speech
+
+    chords = load_script("measure_music").music_cases(np.random.default_rng(0), seconds=8.0)["held chords (organ)"]
+    assert speech.speech_seconds(chords) >= speech.MIN_SPEECH_SECONDS  # what let it through before
+    listener = LiveListener(recognizer, seconds=3.0)
+    pcm = (np.clip(chords, -1, 1) * 32767).astype(np.int16)
+    updates = [listener.feed(pcm[i : i + 8000], 16000) for i in range(0, len(pcm), 8000)]
+    assert all(u.probabilities is None for u in updates if u is not None)
+    assert listener.label_counts() == {}
