@@ -32,6 +32,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import librosa
 import numpy as np
 import torch
 
@@ -183,40 +184,16 @@ _LAG = 5  # frames: the envelope's change over 50 ms, about a phoneme
 _ACTIVE_DB = 30.0  # frames this far below the loudest are pauses, not sound
 
 
-def _mel_bank(n_mels: int = 40, fmin: float = 50.0) -> np.ndarray:
-    """(n_mels, 257) triangular filters on Slaney's mel scale (librosa's default) up to 8 kHz,
-    unnormalised: a band's constant gain cancels in a change of the spectrum."""
-
-    def mel(f: np.ndarray) -> np.ndarray:
-        return np.where(f < 1000, f * 3 / 200, 15 + 27 * np.log(np.maximum(f, 1e-9) / 1000) / np.log(6.4))
-
-    def hz(m: np.ndarray) -> np.ndarray:
-        return np.where(m < 15, m * 200 / 3, 1000 * 6.4 ** ((m - 15) / 27))
-
-    edges = hz(np.linspace(mel(np.float64(fmin)), mel(np.float64(VAD_RATE / 2)), n_mels + 2))
-    bins = np.fft.rfftfreq(_N_FFT, 1 / VAD_RATE)
-    rising = (bins[None] - edges[:-2, None]) / (edges[1:-1] - edges[:-2])[:, None]
-    falling = (edges[2:, None] - bins[None]) / (edges[2:] - edges[1:-1])[:, None]
-    return np.maximum(0, np.minimum(rising, falling))
-
-
-def _envelope_basis(n_mels: int = 40, n_ceps: int = 12) -> np.ndarray:
-    """(n_ceps, n_mels) rows 1..n_ceps of the orthonormal DCT-II: the log-mel spectrum's
-    smooth shape (formants), without its level (row 0) or the harmonics' fine structure."""
-    k = np.arange(1, n_ceps + 1)[:, None]
-    n = np.arange(n_mels)[None]
-    return np.sqrt(2 / n_mels) * np.cos(np.pi * k * (2 * n + 1) / (2 * n_mels))
-
-
-_MEL = _mel_bank()  # (40, 257)
-_ENVELOPE = _envelope_basis()  # (12, 40)
+# Slaney's mel scale (librosa's default) up to 8 kHz, unnormalised: a band's constant gain
+# cancels in a change of the spectrum.
+_MEL = librosa.filters.mel(sr=VAD_RATE, n_fft=_N_FFT, n_mels=40, fmin=50.0, fmax=VAD_RATE / 2, norm=None, dtype=np.float64)
 
 
 def _power_frames(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
-    """(T, n_fft // 2 + 1) power spectra of Hann-windowed frames centred every `hop` samples."""
-    padded = np.pad(x.astype(np.float64), n_fft // 2)
-    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop]
-    return np.abs(np.fft.rfft(frames * np.hanning(n_fft), axis=1)) ** 2
+    """(T, n_fft // 2 + 1) power spectra of (symmetric) Hann-windowed frames centred every `hop` samples."""
+    spectrum = librosa.stft(x.astype(np.float64), n_fft=n_fft, hop_length=hop, window=np.hanning(n_fft), center=True,
+                            pad_mode="constant")
+    return np.abs(spectrum.T) ** 2
 
 
 def _heard_frames(spans: Sequence[tuple[float, float]], active: np.ndarray) -> np.ndarray:
@@ -242,9 +219,10 @@ def envelope_change(audio: np.ndarray, sr: int = SAMPLE_RATE, spans: Sequence[tu
     active = loudness > loudness.max() - _ACTIVE_DB
     db = 10 * np.log10(np.maximum(power, 1e-10))
     db = np.maximum(db, db.max() - 80)  # further down is rounding noise, not sound
-    envelope = db @ _ENVELOPE.T  # (T, 12)
-    # Orthonormal rows: the distance between two envelopes is the RMS change of the smoothed
-    # spectrum across the 40 bands, times sqrt(40) (Parseval).
+    # Cepstral coefficients 1-12 (orthonormal DCT-II of the log-mel spectrum): its smooth shape,
+    # the formants, without its level (coefficient 0) or the harmonics' fine structure. Orthonormal:
+    # the distance between two envelopes is the RMS change across the 40 bands, times sqrt(40).
+    envelope = librosa.feature.mfcc(S=db.T, n_mfcc=13)[1:].T  # (T, 12)
     change = np.linalg.norm(envelope[_LAG:] - envelope[:-_LAG], axis=1) / np.sqrt(_MEL.shape[0])  # (T - LAG,)
     heard = _heard_frames(spans or [], active)
     return change[heard[_LAG:] & heard[:-_LAG]]

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -35,7 +34,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure_vad import _level, _melody, _music, non_speech_cases  # noqa: E402
+from measure_vad import _level, _melody, _music, non_speech_cases, timed  # noqa: E402
 
 SR = 16000
 ANSWERED = "answered"
@@ -164,15 +163,6 @@ def refusals(name: str, clips: list[np.ndarray]) -> int:
     detail = ", ".join(f"{k} {n}" for k, n in sorted(verdicts.items()) if k != ANSWERED)
     print(f"  {name:<44} {len(clips):5d} clips, refused {refused}{f' ({detail})' if detail else ''}")
     return refused
-
-
-def timed(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)) * 1000
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -162,3 +162,16 @@ def chromium_path() -> Path:
             pytest.fail(f"{CHROMIUM} not found: CI must run the browser tests (apt-get install chromium)")
         pytest.skip(f"{CHROMIUM} not found: install Debian's chromium to run the browser tests")
     return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module's tests, as the app serves (app.py: cores // concurrency).
+    With two threads on a busy 2-core machine, silero's 125 tiny LSTM steps per 4 s wait on
+    each other: 850 ms instead of 1 ms. Use: pytestmark = pytest.mark.usefixtures("one_torch_thread")."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -18,7 +18,6 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from emotion import EMOTIONS, speech
 from emotion.audio import load_audio
@@ -39,13 +38,7 @@ UNDER = ["held chords (organ)", "string pad with vibrato", "plucked chords, bass
          "sung 'ah' melody (no words)"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread, as the app serves (tests/test_speech.py says why)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as the app serves (conftest.py says why)
 
 
 @pytest.fixture(scope="module")

@@ -20,15 +20,7 @@ NON_SPEECH = load_script("measure_vad").non_speech_cases  # scripts/measure_vad.
 KNOWN_MISSES = {"mains hum -20 dBFS"}  # silero hears its onset as 0.9 s of speech; the policy refuses it (test_music.py)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread, as the app serves (app.py: cores // concurrency). With two
-    threads on a busy 2-core machine, the LSTM's 125 tiny steps per 4 s wait on each
-    other: 850 ms instead of 1 ms."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as the app serves (conftest.py says why)
 
 
 @pytest.fixture(scope="module")
