@@ -43,6 +43,38 @@ def test_a_nemo_clip_says_nothing_about_calm_and_disgust():
     assert torch.isfinite(loss) and logits.grad[0, EMOTIONS.index("angry")] < 0
 
 
+def test_the_teachers_loss_is_the_labels_loss_for_a_sure_teacher_and_says_nothing_outside_a_corpus():
+    """Distillation (train --teacher): a teacher sure of the true label gives the unsmoothed label
+    loss; a teacher's mass on calm for a nEMO clip is dropped, not learnt; the batches carry each
+    clip's own probabilities, last, after the masks."""
+    from train.batches import TrainBatches
+    from train.fit import soft_cross_entropy
+
+    torch.manual_seed(0)
+    logits, y = torch.randn(16, 8), torch.randint(0, 8, (16,))
+    everything = torch.ones(16, 8, dtype=torch.bool)
+    sure = F.one_hot(y, 8).float()
+    torch.testing.assert_close(soft_cross_entropy(logits, sure, everything), F.cross_entropy(logits, y))
+
+    nemo = torch.from_numpy(ClipSet([np.zeros(1)], [EMOTIONS.index("sad")], ["nemo"]).class_masks())
+    teacher = torch.full((1, 8), 0.02).index_fill(1, torch.tensor([EMOTIONS.index("calm")]), 0.5)
+    teacher[0, EMOTIONS.index("sad")] = 0.38
+    leaf = torch.randn(1, 8, requires_grad=True)
+    soft_cross_entropy(leaf, teacher, nemo).backward()
+    assert leaf.grad[0, EMOTIONS.index("calm")] == 0 and leaf.grad[0, EMOTIONS.index("disgust")] == 0
+    assert leaf.grad[0, EMOTIONS.index("sad")] < 0  # the rest renormalised: sad is what it learns most
+
+    audio = [np.full(800, i, np.float32) for i in range(10)]  # each clip's samples say which it is
+    probs = np.random.default_rng(1).dirichlet(np.ones(8), 10).astype(np.float32)
+    batches = TrainBatches(audio, [0] * 10, crop=800, batch_size=4, generator=np.random.default_rng(3),
+                           noise_prob=0.0, class_masks=np.ones((10, 8), bool), soft_targets=probs)
+    for x, _, mask, soft in batches:
+        clip = x[:, 0].long().numpy()
+        np.testing.assert_array_equal(soft.numpy(), probs[clip])
+    with pytest.raises(ValueError, match="give class_masks too"):
+        TrainBatches(audio, [0] * 10, crop=800, batch_size=4, generator=np.random.default_rng(3), soft_targets=probs)
+
+
 def pitch_median(audio: np.ndarray) -> float:
     import parselmouth
     from parselmouth.praat import call

@@ -296,11 +296,13 @@ def test_every_training_flag_explains_itself_in_help(capsys):
     (["--loader-workers", "-1"], "--loader-workers is a number of processes"),
     (["--room-bank", "2"], "give --channel-sim a share too"),
     (["--channel-sim", "0.5", "--room-bank", "3"], "--room-bank is 1"),
+    (["--teacher", "{missing}"], "--teacher is a weights folder"),
+    (["--teacher", "{weights}", "--distill-weight", "0"], "--distill-weight is the teacher's share"),
 ])
 def test_training_cli_refuses_bad_flags_in_one_line_before_writing_anything(ravdess, tmp_path, flags, message):
     from train.cli import main
 
-    flags = [f.format(missing=tmp_path / "nowhere") for f in flags]
+    flags = [f.format(missing=tmp_path / "nowhere", weights=Path(__file__).parents[1] / "weights") for f in flags]
     with pytest.raises(SystemExit) as done:
         main(["--data", str(ravdess), "--out", str(tmp_path / "run"), *flags])
     assert str(done.value).startswith("python -m train: error: ") and message in str(done.value)
@@ -686,3 +688,27 @@ def test_a_run_on_corpora_labelled_by_emotion_and_by_level(ravdess, tmp_path, tr
     assert "Emotion TTS (Korean) is shared for research use" in card
     from emotion.card import licence_sentence
     assert "Otras condiciones" in licence_sentence(config, spanish=True) and "TurEV-DB" in licence_sentence(config)
+
+
+def test_a_student_learns_from_its_teachers_probabilities_and_records_the_teacher(ravdess, tmp_path, trained):
+    """train --teacher: the run hears the teacher's probabilities (not a copy of the labels: other
+    weights than the same run without it, and different again at another weight), records which
+    weights taught it, and its card says it was distilled."""
+    from safetensors.numpy import load_file
+
+    cfg, _ = trained
+    teacher = Path(cfg.out)
+    runs = {}
+    for name, kw in (("plain", {}), ("half", {"teacher": str(teacher)}), ("most", {"teacher": str(teacher), "distill_weight": 0.9})):
+        run(small_config(ravdess, tmp_path, out=name, cache=cfg.cache, epochs=1, **kw), command=f"python -m train ({name})")
+        runs[name] = load_file(tmp_path / name / "model.safetensors")
+    first = next(k for k, v in runs["plain"].items() if v.ndim > 1)  # a convolution's kernel
+    assert not np.array_equal(runs["plain"][first], runs["half"][first])
+    assert not np.array_equal(runs["half"][first], runs["most"][first])
+    config = json.loads((tmp_path / "half" / "config.json").read_text())
+    record = config["training"]["teacher"]
+    assert record["weights_sha256"] == json.loads((teacher / "config.json").read_text())["weights_sha256"]
+    assert record["distill_weight"] == 0.5 and record["ensemble_size"] == 1
+    assert "distilled: 50% of the loss" in (tmp_path / "half" / "README.md").read_text()
+    assert "teacher" not in json.loads((tmp_path / "plain" / "config.json").read_text())["training"]
+    EmotionRecognizer.load(tmp_path / "half", device="cpu")  # a student is served like any weights

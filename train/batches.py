@@ -287,7 +287,9 @@ class TrainBatches:
     taken with probability `variant_prob`; `channel`: (rooms, babble, probability)
     for train.augment.ChannelSimulator; `class_masks` (N, C) bool are yielded with
     each batch when given (the masked loss), and after them `target_masks` (N, C)
-    bool, the emotions each clip may be, when some clip's target is a set."""
+    bool, the emotions each clip may be, when some clip's target is a set, and
+    last `soft_targets` (N, C) float, a teacher's probabilities for each clip
+    (distillation: every crop of a clip learns what the teacher heard in it)."""
 
     def __init__(
         self,
@@ -313,6 +315,7 @@ class TrainBatches:
         corpus: np.ndarray | None = None,
         second_share: float = 0.0,
         shares: dict[int, float] | None = None,
+        soft_targets: np.ndarray | None = None,
     ):
         if mic_tilt and not mic_filter:
             raise ValueError("A spectral tilt is part of the microphone filter: give mic_filter a share of batches too.")
@@ -325,7 +328,10 @@ class TrainBatches:
         self.epoch = 0
         if target_masks is not None and class_masks is None:
             raise ValueError("Set-valued targets are scored within each clip's classes: give class_masks too.")
+        if soft_targets is not None and class_masks is None:
+            raise ValueError("A teacher's probabilities are learnt within each clip's classes: give class_masks too.")
         self.audio, self.labels, self.class_masks, self.target_masks = audio, np.asarray(labels), class_masks, target_masks
+        self.soft_targets = soft_targets
         self.crop, self.sample_rate, self.rng = crop, sample_rate, rng
         self.sampler = EpochSampler(len(audio), batch_size, rng, corpus, second_share, shares)
         self.versions = ClipVersions(variants, variant_prob, variants_about, rng) if variants is not None else None
@@ -392,7 +398,10 @@ class TrainBatches:
         if self.class_masks is None:
             return torch.from_numpy(x), torch.from_numpy(self.labels[idx])
         out = (torch.from_numpy(x), torch.from_numpy(self.labels[idx]), torch.from_numpy(self.class_masks[idx]))
-        return out if self.target_masks is None else (*out, torch.from_numpy(self.target_masks[idx]))
+        if self.target_masks is not None:
+            out = (*out, torch.from_numpy(self.target_masks[idx]))
+        # A teacher's probabilities come last, so the positions before them keep their meaning.
+        return out if self.soft_targets is None else (*out, torch.from_numpy(self.soft_targets[idx]))
 
 
 class _Batches(torch.utils.data.IterableDataset):
@@ -434,7 +443,8 @@ def loader(batches: TrainBatches, workers: int, seed: int, pin_memory: bool = Fa
 
 def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], generator: np.random.Generator,
                   class_masks: np.ndarray | None = None, simulation: dict | None = None,
-                  corpora: list[str] | None = None, target_masks: np.ndarray | None = None) -> TrainBatches:
+                  corpora: list[str] | None = None, target_masks: np.ndarray | None = None,
+                  soft_targets: np.ndarray | None = None) -> TrainBatches:
     """The augmented training batches a config asks for; `simulation`: what train.augment
     made for the run ({"variants": per-clip versions, "channel": (rooms, babble, p)});
     `corpora`: each clip's corpus, which corpus shares need (the main corpus is 0, the
@@ -449,7 +459,8 @@ def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], 
                         sample_rate=cfg.sample_rate, mic_filter=cfg.mic_filter, mic_tilt=cfg.mic_tilt,
                         mic_per_clip=cfg.mic_per_clip, speed_per_clip=cfg.speed_per_clip, class_masks=class_masks, target_masks=target_masks,
                         variants=simulation.get("variants"), variant_prob=cfg.variant_prob, variants_about=about,
-                        channel=simulation.get("channel"), corpus=corpus, shares=shares if corpus is not None else None)
+                        channel=simulation.get("channel"), corpus=corpus, shares=shares if corpus is not None else None,
+                        soft_targets=soft_targets)
 
 
 def simulated_speakers_and_channels(cfg: TrainConfig, train: ClipSet) -> dict:

@@ -16,6 +16,7 @@ import re
 import shlex
 import tokenize
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 import numpy as np
 
@@ -80,6 +81,8 @@ class TrainConfig:
     select_on: str = "all"  # validation UARs that pick the epoch: 'all' corpora's mean, or 'main' (RAVDESS alone: the others' validation speakers stay unheard, for development folds)
     corpus_shares: str = ""  # shares of each epoch for --corpora's corpora, NAME=SHARE,... (as --nemo-share); others: every clip once
     train_scored_only: str = ""  # corpora whose training speakers are heard only on the clips the corpus scores, NAME,... (ased: its common sentences 01-02, not the emotion-specific 03-07)
+    teacher: str = ""  # distil: a weights folder (an ensemble) whose served probabilities on each training clip, heard clean, every crop of that clip also learns; '' = the true labels alone
+    distill_weight: float = 0.5  # with --teacher: the loss's share that is the cross-entropy to the teacher's probabilities (the rest is the true labels')
 
     def corpus_folders(self) -> dict[str, str]:
         """{corpus NAME (train.corpora): folder} of the corpora this run trains on, the main one first."""
@@ -147,6 +150,10 @@ def check_flags(cfg: TrainConfig) -> None:
         raise ValueError(f"--select-on is 'all' or 'main', not '{cfg.select_on}'.")
     if cfg.dereverb and cfg.dereverb not in DEREVERBERATION:
         raise ValueError(f"--dereverb is one of {', '.join(DEREVERBERATION)} or '' (none), not '{cfg.dereverb}'.")
+    if cfg.teacher and not all((Path(cfg.teacher) / f).is_file() for f in ("model.safetensors", "config.json")):
+        raise ValueError(f"--teacher is a weights folder (model.safetensors and config.json); '{cfg.teacher}' is not one.")
+    if cfg.teacher and not 0 < cfg.distill_weight <= 1:
+        raise ValueError(f"--distill-weight is the teacher's share of the loss, above 0 and at most 1; got {cfg.distill_weight}.")
     if cfg.nemo_loss not in ("masked", "all"):
         raise ValueError(f"--nemo-loss is 'masked' or 'all', not '{cfg.nemo_loss}'.")
 

@@ -68,9 +68,22 @@ def masked_cross_entropy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tens
     return (loss * w).sum() / w.sum()
 
 
+def soft_cross_entropy(logits: torch.Tensor, probs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy from a teacher's probabilities (B, C) to the logits, over each clip's
+    own classes (mask (B, C) bool): the teacher's mass outside them -- calm for a nEMO clip --
+    is dropped and the rest renormalised, as the true labels' loss says nothing there either."""
+    logp = torch.log_softmax(logits.masked_fill(~mask, float("-inf")), dim=-1).masked_fill(~mask, 0.0)
+    p = probs * mask
+    p = p / p.sum(1, keepdim=True).clamp(min=1e-12)
+    return -(p * logp).sum(1).mean()
+
+
 def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothing, mixup: float = 0.0,
-                    class_weight: torch.Tensor | None = None, bf16: bool = False) -> dict:
+                    class_weight: torch.Tensor | None = None, bf16: bool = False, distill_weight: float = 0.0) -> dict:
     """One pass over `batches`, which yield (x (B, N), y (B,)) or, with class masks, (x, y, mask (B, C)).
+
+    distill_weight > 0: each batch ends with a teacher's probabilities (B, C), and the loss is
+    that share of soft_cross_entropy to them plus the rest of the true labels' loss.
 
     bf16: the forward pass under bfloat16 autocast (convolutions and the linear layer in bfloat16,
     batch norm and the loss in float32). Worth it where the hardware multiplies bfloat16 natively
@@ -80,14 +93,20 @@ def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothin
     total_loss, correct, seen = 0.0, 0, 0
     for x, y, *masks in batches:
         x, y = x.to(device), y.to(device)  # (B, N), (B,)
-        sets = None
+        sets = soft = None
+        if distill_weight:
+            *masks, soft = masks
+            soft = soft.to(device)
         if masks:
             mask = masks[0].to(device)
             sets = masks[1].to(device) if len(masks) > 1 else None  # set-valued targets (BAVED's levels)
 
             def loss_of(logits, target, rows=slice(None)):
-                return masked_cross_entropy(logits, target, mask[rows], label_smoothing, class_weight,
+                hard = masked_cross_entropy(logits, target, mask[rows], label_smoothing, class_weight,
                                             None if sets is None else sets[rows])
+                if soft is None:
+                    return hard
+                return (1 - distill_weight) * hard + distill_weight * soft_cross_entropy(logits, soft[rows], mask[rows])
         else:
             def loss_of(logits, target, rows=None):
                 return F.cross_entropy(logits, target, weight=class_weight, label_smoothing=label_smoothing)
@@ -169,7 +188,7 @@ def check_resume(cfg: TrainConfig, run_dir: Path, split: dict) -> None:
 
 
 def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, t0: float, simulation: dict | None = None,
-                 run_dir: Path | None = None, split: dict | None = None):
+                 run_dir: Path | None = None, split: dict | None = None, soft_targets: np.ndarray | None = None):
     """Train one M5 from seed cfg.seed + member; returns (model at its best
     validation UAR, that epoch's log row, the per-epoch log, where it trained:
     [{"epochs": [first, last], "seconds", "device", "cpu", ...}, one per process]).
@@ -177,18 +196,22 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
     With `run_dir`, the member's whole state is saved there after every epoch
     (train.state); with cfg.resume, a saved state of the same recipe and split
     is taken up at the epoch after it, and the run goes on exactly as if it
-    had never stopped."""
+    had never stopped.
+
+    soft_targets (N, C): a teacher's probabilities for each training clip (cfg.teacher), which
+    every crop of the clip learns beside its label (cfg.distill_weight)."""
     seed = cfg.seed + member
     set_seed(seed)  # member 0 draws exactly what a single-model run draws
     model = M5(M5Config(n_channel=cfg.n_channel, dropout=cfg.dropout, sample_rate=cfg.sample_rate, arch=cfg.arch)).to(device)
     window, hop = int(cfg.crop_seconds * cfg.sample_rate), int(cfg.hop_seconds * cfg.sample_rate)
     rng = np.random.default_rng(seed)  # the batches' one stream: every transform draws from it
     # Each clip's loss over its corpus's classes; a corpus labelled by level (a set of emotions) needs it.
-    masked = (cfg.nemo_loss == "masked" and len(cfg.corpus_folders()) > 1) or subset["train"].has_sets()
+    masked = ((cfg.nemo_loss == "masked" and len(cfg.corpus_folders()) > 1) or subset["train"].has_sets()
+              or soft_targets is not None)  # the teacher's loss is taken within each clip's classes
     batches = train_batches(cfg, subset["train"].audio, subset["train"].labels, generator=rng,
                             class_masks=subset["train"].class_masks() if masked else None,
                             target_masks=subset["train"].target_masks() if subset["train"].has_sets() else None,
-                            simulation=simulation, corpora=subset["train"].corpora)
+                            simulation=simulation, corpora=subset["train"].corpora, soft_targets=soft_targets)
     batches = loader(batches, cfg.loader_workers, seed, pin_memory=torch.device(device).type == "cuda")
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * len(batches))
@@ -234,7 +257,7 @@ def train_member(cfg: TrainConfig, member: int, subset: dict, device, log_file, 
         for epoch in bar:
             row = {"member": member, "epoch": epoch, "lr": scheduler.get_last_lr()[0]}
             row.update(train_one_epoch(model, batches, optimizer, scheduler, device, cfg.label_smoothing, cfg.mixup, class_weight,
-                                       cfg.bf16))
+                                       cfg.bf16, cfg.distill_weight if soft_targets is not None else 0.0))
             row.update(validate(model, choosing, window, hop, device, cfg.select_on))
             row["elapsed_s"] = round(time.time() - t0 + offset, 1)
             log.append(row)
@@ -289,6 +312,9 @@ def describe_training(cfg: TrainConfig) -> dict:
         augmentation.append({"kind": "mixup", "alpha": cfg.mixup,
                              "description": f"mixup of standardised crops (Beta({cfg.mixup:g}, {cfg.mixup:g}))"})
     loss = f"label smoothing {cfg.label_smoothing:g}" + (", class-weighted loss" if cfg.class_weight else "")
+    if cfg.teacher:
+        loss += (f", distilled: {cfg.distill_weight:.0%} of the loss is the cross-entropy to the probabilities "
+                 f"the teacher ensemble ({Path(cfg.teacher).name}) gives each clean training clip")
     optimisation = (f"AdamW (weight decay {cfg.weight_decay:g}) with a one-cycle schedule peaking at lr {cfg.lr:g}, "
                     f"batches of {cfg.batch_size}, {loss}, {cfg.epochs} epochs")
     return {"augmentation": augmentation, "optimisation": optimisation}

@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from emotion.checkpoint import save_checkpoint, update_config
@@ -108,6 +109,34 @@ def load_split(cfg: TrainConfig, split: dict) -> dict[str, ClipSet]:
     return data
 
 
+def teacher_probabilities(cfg: TrainConfig, clips: ClipSet, device) -> np.ndarray | None:
+    """(N, C) float32: the probabilities the teacher (cfg.teacher, a weights folder) serves for
+    each clip -- as the front end returns it, before any augmentation: the student learns to
+    hear in a room or a codec what the teacher heard in the clean clip. None without a teacher."""
+    if not cfg.teacher:
+        return None
+    teacher = EmotionRecognizer.load(cfg.teacher, device=str(device))
+    if list(teacher.labels) != list(EMOTIONS):
+        raise ValueError(f"--teacher {cfg.teacher} answers {', '.join(teacher.labels)}; a student learns the "
+                         f"{len(EMOTIONS)} emotions {', '.join(EMOTIONS)}.")
+    t = time.time()
+    probs = torch.cat([torch.softmax(teacher.logits(clips.audio[i : i + 256]), dim=-1)  # its own temperature
+                       for i in range(0, len(clips.audio), 256)]).numpy().astype(np.float32)
+    print(f"teacher {cfg.teacher}: probabilities of {len(probs)} training clips in {time.time() - t:.0f} s")
+    return probs
+
+
+def teacher_record(cfg: TrainConfig) -> dict:
+    """Which weights taught this run: the training record's "teacher" ({} without one)."""
+    if not cfg.teacher:
+        return {}
+    config = json.loads((Path(cfg.teacher) / "config.json").read_text())
+    return {"teacher": {"folder": cfg.teacher, "weights_sha256": config.get("weights_sha256"),
+                        "ensemble_size": config.get("ensemble_size", 1),
+                        "temperature": config.get("calibration", {}).get("temperature", 1.0),
+                        "distill_weight": cfg.distill_weight}}
+
+
 def train_members(cfg: TrainConfig, data: dict, device, run_dir: Path, t0: float, split: dict | None = None
                   ) -> tuple[M5 | M5Ensemble, list, list]:
     """Train cfg.ensemble M5s from seeds seed, seed+1, ...; returns (one model -- an
@@ -118,10 +147,12 @@ def train_members(cfg: TrainConfig, data: dict, device, run_dir: Path, t0: float
     # What the model hears: preprocessed once here, as the recognizer does at serving.
     subset = {name: clips._replace(audio=[preprocess(a, pre) for a in clips.audio]) for name, clips in data.items() if name != "test"}
     simulation = simulated_speakers_and_channels(cfg, subset["train"])
+    soft_targets = teacher_probabilities(cfg, data["train"], device)
     members, bests, logs = [], [], []
     with open(run_dir / "log.jsonl", "w") as log_file:  # a resumed member writes its earlier epochs again first
         for member in range(cfg.ensemble):
-            model, best, log, trained_on = train_member(cfg, member, subset, device, log_file, t0, simulation, run_dir, split)
+            model, best, log, trained_on = train_member(cfg, member, subset, device, log_file, t0, simulation, run_dir, split,
+                                                        soft_targets)
             members.append(model)
             bests.append({**best, "trained_on": trained_on})
             logs.append(log)
@@ -148,6 +179,7 @@ def checkpoint_metadata(cfg: TrainConfig, command: str, split: dict, bests: list
             "selected_by": selected_by(cfg, corpora),
             "best_epoch": [b["epoch"] for b in bests] if cfg.ensemble > 1 else bests[0]["epoch"],
             **describe_training(cfg),
+            **teacher_record(cfg),
             "train_seconds": round(train_seconds, 1),
             "device": str(device),
             # Per member, each stretch of epochs one process trained: device, processor, GPU, threads.
