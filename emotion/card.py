@@ -50,7 +50,7 @@ def listed(names: list[str], conjunction: str = "and") -> str:
 
 def what_it_is(config: dict, spanish: bool = False) -> str:
     """'an ensemble of 3 M5s (seeds 1337–1339, logits averaged)' or 'one M5'; M11, the deeper
-    member of the family, says so. Spanish: 'un conjunto de 3 M5 (se promedian sus logits)', no seeds."""
+    member of the family, says so, and so does one M5 distilled from an ensemble (train --teacher). Spanish: 'un conjunto de 3 M5 (se promedian sus logits)', no seeds."""
     n = config.get("ensemble_size", 1)
     seed = config.get("training", {}).get("config", {}).get("seed")
     arch = config.get("model", {}).get("arch", "m5").upper()
@@ -59,7 +59,13 @@ def what_it_is(config: dict, spanish: bool = False) -> str:
               ["el hermano más profundo de M5: diez capas convolucionales"] if spanish else
               ["the deeper sibling of M5: ten convolutional layers"])
     if n == 1:
-        return (f"un {arch}" if spanish else f"one {arch}") + (f" ({deeper[0]})" if deeper else "")
+        teacher = config.get("training", {}).get("teacher")
+        taught = [] if not teacher else (
+            [f"destilado de un conjunto de {teacher['ensemble_size']}: aprendió sus probabilidades junto a las etiquetas"]
+            if spanish else
+            [f"distilled from an ensemble of {teacher['ensemble_size']}: it learnt their probabilities beside the labels"])
+        notes = [*deeper, *taught]
+        return (f"un {arch}" if spanish else f"one {arch}") + (f" ({'; '.join(notes)})" if notes else "")
     if spanish:
         return f"un conjunto de {n} {arch} ({'; '.join([*deeper, 'se promedian sus logits'])})"
     seeds = f"seeds {seed}\u2013{seed + n - 1}, " if seed is not None else ""

@@ -1,6 +1,6 @@
 """How fast is a request? Times the app's handler on a 4 s clip, stage by stage, and on a 60 s one.
 
-    python scripts/benchmark_app.py [--runs 50] [--long-runs 5] [--weights DIR] [--device cpu|cuda]
+    python scripts/benchmark_app.py [--runs 50] [--long-runs 5] [--weights DIR [--weights DIR2 ...]] [--device cpu|cuda]
 
 Prints p50/p95 of the whole request (the handler plus the PNG encoding that
 Gradio's Plot does after it) and of each stage -- decode, resample, voice
@@ -10,7 +10,9 @@ actors' clips end to end), and the cold start (interpreter + `import app`: torch
 model load, UI) measured in fresh subprocesses. The clip is a test actor's,
 cut to 4 s and written as a 48 kHz 16-bit WAV, like a browser upload. Other
 processes on the machine (a training run) slow every number: the script says
-when it sees one.
+when it sees one. With several --weights (an ensemble and the member distilled
+from it) each is measured in turn in this one process, and the model stage and
+the request are compared at the end.
 """
 
 from __future__ import annotations
@@ -57,16 +59,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--long-runs", type=int, default=5, help="runs of the 60 s clip")
-    parser.add_argument("--weights", default=None, help="weights folder (default: $EMOTION_WEIGHTS or weights/)")
+    parser.add_argument("--weights", action="append", default=None,
+                        help="weights folder (default: $EMOTION_WEIGHTS or weights/); give it again to compare weights in one run")
     parser.add_argument("--cold-repeats", type=int, default=3)
     parser.add_argument("--device", default=None, help="cpu, cuda (default: cuda when available, as app.py serves)")
     args = parser.parse_args()
-    if args.weights:
-        os.environ["EMOTION_WEIGHTS"] = args.weights
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-
-    busy = busy_processes()
     sys.path.insert(0, str(ROOT))
+    weights = args.weights or [os.environ.get("EMOTION_WEIGHTS", str(ROOT / "weights"))]
+    busy = busy_processes()
+    figures = {folder: measure(folder, args) for folder in weights}
+    if len(weights) > 1:
+        first = figures[weights[0]]
+        print("\nthe weights side by side (p50, one process, one host):")
+        for folder, f in figures.items():
+            print(f"  {folder:<28} model {f['model'] * 1000:7.1f} ms ({f['model'] / first['model']:.2f}x the first)   "
+                  f"request {f['request'] * 1000:7.1f} ms ({f['request'] / first['request']:.2f}x)   {f['about']}")
+    if busy:
+        print("\nnote: other processes were running and share the CPU:")
+        for line in busy:
+            print("   ", line[:150])
+
+
+def measure(folder: str, args) -> dict:
+    """Every figure above for one weights folder, printed; returns the p50 seconds of the
+    request and of the model stage, and what the model is."""
+    os.environ["EMOTION_WEIGHTS"] = folder  # the cold starts' subprocesses load these
+    print(f"\n== weights {folder}", flush=True)
     print("cold start (fresh python: import app = torch + gradio, then model load + UI) ...", flush=True)
     cold_app = cold_start(
         "import os, app, emotion; app.create_demo(emotion.EmotionRecognizer.load(os.environ.get('EMOTION_WEIGHTS', 'weights')))",
@@ -88,7 +107,7 @@ def main() -> None:
     from emotion.speech import speech_spans
 
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // app.CONCURRENCY))  # as app.main() serves
-    handlers = app.EmotionDemo(EmotionRecognizer.load(os.environ.get("EMOTION_WEIGHTS", ROOT / "weights"), device=args.device))
+    handlers = app.EmotionDemo(EmotionRecognizer.load(folder, device=args.device))
     recognizer, sample_rate = handlers.recognizer, handlers.recognizer.sample_rate
     audio, sr = sf.read(CLIP, dtype="int16")
     audio = np.pad(audio, (0, max(0, int(CLIP_SECONDS * sr) - len(audio))))[: int(CLIP_SECONDS * sr)]
@@ -166,10 +185,9 @@ def main() -> None:
     print(f"  first request after import: {first * 1000:.0f} ms (librosa import, torch first call; app.py warms up before serving)")
     print(f"  cold start, python + import app + page:   median {np.median(cold_app):.2f} s of {len(cold_app)}")
     print(f"  cold start, python + emotion + model load: median {np.median(cold_lib):.2f} s of {len(cold_lib)}")
-    if busy:
-        print("\nnote: other processes were running and share the CPU:")
-        for line in busy:
-            print("   ", line[:150])
+    members = recognizer.config.get("ensemble_size", 1)
+    return {"model": float(np.median(stages["model"])), "request": float(np.median(stages["request"])),
+            "about": f"{members} M5 of {recognizer.config['model'].get('n_channel')} channels"}
 
 
 if __name__ == "__main__":

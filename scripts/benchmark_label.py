@@ -1,7 +1,11 @@
 """How fast does `python -m emotion label` label an archive, where does the time go, and is its memory flat?
 
     python scripts/benchmark_label.py [--data ../shared/ravdess] [--device cpu|cuda] [--workers 0,1,2]
-                                      [--memory-clips 20000] [--no-ray]
+                                      [--memory-clips 20000] [--no-ray] [--weights DIR [--weights DIR2 ...]]
+
+With several --weights (an ensemble and the one member distilled from it), sections 1-4 run for
+each in turn, in this one process on this one host, and a last section compares their model
+time; Ray and the memory run are the first weights' only.
 
 Prints figures, in this order, on the clips of --data (all 1440 RAVDESS clips):
 1. per clip, each stage on its own: decode (libsndfile), resample (soxr, to 16 kHz),
@@ -127,118 +131,145 @@ def main() -> int:
     parser.add_argument("--stage-clips", type=int, default=200, help="clips the per-stage figures are timed on")
     parser.add_argument("--memory-clips", type=int, default=20000, help="0 skips the memory run")
     parser.add_argument("--no-ray", action="store_true")
+    parser.add_argument("--weights", action="append", default=None,
+                        help="weights folder (default: weights/); give it again to compare weights in one run")
     args = parser.parse_args()
+    weights = args.weights or [str(ROOT / "weights")]
 
     paths = expand_sources([args.data])
     print(f"{len(paths)} clips in {args.data}; CPU: {cpu_model()}, {os.cpu_count()} cores; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads; device {args.device}")
     for p in paths:  # into the page cache: the figures are the program's, not the disk's
         Path(p).read_bytes()
-    rec = EmotionRecognizer.load(device=args.device)
     scratch = Path(tempfile.mkdtemp(prefix="benchmark_label_"))
+    figures = {}
     try:
-        # 1. Stages, per clip, at one torch thread: as a worker decodes, and as the command runs the model
-        #    beside one worker on two cores (emotion.__main__: the model takes the cores the workers leave).
-        some = paths[:: max(1, len(paths) // args.stage_clips)][: args.stage_clips]
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        load_clip(some[0])  # the detector's first load
-        t = {"decode": 0.0, "resample": 0.0, "voice detection": 0.0}
-        clips = []
-        for p in some:
-            s = time.perf_counter()
-            samples, rate = sf.read(p, dtype="float32", always_2d=True)
-            t["decode"] += time.perf_counter() - s
-            s = time.perf_counter()
-            audio = to_mono_float32(samples, rate, rec.sample_rate)
-            t["resample"] += time.perf_counter() - s
-            s = time.perf_counter()
-            clips.append(check_clip(audio, rec.sample_rate, rec.max_seconds))
-            t["voice detection"] += time.perf_counter() - s
-        decoded = [Decoded(p, clip=c) for p, c in zip(some, clips)]
-        answer(rec, decoded[:BATCH], False)  # warm-up
-        s = time.perf_counter()
-        answers = {}
-        for i in range(0, len(decoded), BATCH):
-            answers.update(answer(rec, decoded[i : i + BATCH], False))
-        t["model"] = time.perf_counter() - s
-        results = open_results(scratch / "stages.parquet", rec.labels)
-        rows = [rows_of(Labelled(d.path, answers[id(d)], size=1, mtime_ns=1), rec.labels) for d in decoded]
-        open_results(scratch / "warm-up.parquet", rec.labels).append(rows[0])  # pyarrow's first call
-        s = time.perf_counter()
-        for i in range(0, len(rows), BATCH):
-            results.append([r for clip_rows in rows[i : i + BATCH] for r in clip_rows])
-        t["write"] = time.perf_counter() - s
-        torch.set_num_threads(threads)
-        seconds = np.mean([c.seconds for c in clips])
-        print(f"\n1. per clip, each stage alone ({len(some)} clips of {seconds:.1f} s on average):")
-        for name, total in t.items():
-            print(f"   {name:<16} {1000 * total / len(some):7.2f} ms/clip")
-
-        # 2. The model alone, on every clip decoded beforehand: at one thread and at torch's default.
-        every = [Decoded(p, clip=load_clip(p)) for p in paths]
-        alone = {}
-        for n in sorted({1, threads}):
-            torch.set_num_threads(n)
-            s = time.perf_counter()
-            for i in range(0, len(every), BATCH):
-                answer(rec, every[i : i + BATCH], False)
-            alone[n] = time.perf_counter() - s
-        torch.set_num_threads(threads)
-        model_alone = min(alone.values())
-        del every
-        print(f"\n2. the model alone on all {len(paths)} clips (decoded beforehand, batches of {BATCH}): " + "; ".join(
-            f"{n} thread{'s' * (n > 1)} {t:.1f} s, {len(paths) / t:.1f} clips/s" for n, t in alone.items()))
-
-        # 3. The old way: predict() file after file, at torch's default threads (as `predict` runs) and at one.
-        old = {}
-        for n in sorted({threads, 1}, reverse=True):
-            torch.set_num_threads(n)
-            s = time.perf_counter()
-            predict_files(rec, paths)
-            old[n] = time.perf_counter() - s
-        torch.set_num_threads(threads)
-        print("\n3. predict() file after file (the `predict` command's loop): " + "; ".join(
-            f"{n} thread{'s' * (n > 1)} {t:.1f} s, {len(paths) / t:.1f} clips/s" for n, t in old.items()))
-
-        # 4. The command, 0/1/2 workers, each in a fresh process.
-        print(f"\n4. python -m emotion label {args.data} --out X.parquet --device {args.device} --workers N "
-              "(wall: the whole command, interpreter start and model load included; loop: its summary's time)")
-        print("   workers  wall s  clips/s  loop s  clips/s  loop / best model-alone  model s  wait s  write s  decode s (workers)")
-        for n in [w.strip() for w in args.workers.split(",")]:
-            flags = [] if n == "default" else ["--workers", n]
-            wall, stderr, _, _ = command([args.data], scratch / f"w{n}.parquet", *flags, "--device", args.device)
-            f = summary_seconds(stderr)
-            loop = f["seconds"]
-            print(f"   {n:>7}  {wall:6.1f}  {len(paths) / wall:7.1f}  {loop:6.1f}  {f['rate']:7.1f}  {loop / model_alone:23.2f}  "
-                  f"{f.get('model', 0):7.1f}  {f.get('wait', 0):6.1f}  {f.get('write', 0):7.1f}  {f.get('decode', 0):8.1f}")
-
-        # 5. Ray, a local instance the command starts.
-        if not args.no_ray:
-            wall, stderr, peak, _ = command([args.data], scratch / "ray.parquet", "--ray", "--device", args.device)
-            f = summary_seconds(stderr)
-            print(f"\n5. --ray (a local instance, started by the command): wall {wall:.1f} s ({len(paths) / wall:.1f} clips/s), "
-                  f"labelling {f['clips'] / f['rate']:.1f} s ({f['rate']:.1f} clips/s); peak memory of the command "
-                  f"and the Ray processes it started {peak:.0f} MB")
-
-        # 6. Memory over a long run.
-        if args.memory_clips:
-            many = scratch / "many"
-            for i in range(args.memory_clips):
-                folder = many / f"{i // 1000:03d}"
-                folder.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(paths[i % len(paths)], folder / f"{i:06d}_{Path(paths[i % len(paths)]).name}")
-            wall, stderr, peak, samples = command([str(many)], scratch / "many.parquet", "--device", args.device)
-            f = summary_seconds(stderr)
-            print(f"\n6. {args.memory_clips} clips (copies), default workers: {wall:.0f} s, {f.get('rate', 0):.1f} clips/s; "
-                  f"memory (PSS) of the command and its workers:")
-            for share in (0.1, 0.25, 0.5, 0.75, 1.0):
-                t_at, done_at, rss_at = samples[min(len(samples) - 1, int(share * (len(samples) - 1)))]
-                upto = max(r for _, _, r in samples[: int(share * (len(samples) - 1)) + 1])
-                print(f"   at {t_at:6.0f} s ({done_at:>6} clips done): {rss_at:6.0f} MB now, {upto:6.0f} MB peak so far")
+        for k, folder in enumerate(weights):
+            (scratch / str(k)).mkdir()  # each weights' results files of their own: `label` resumes a file it finds
+            figures[folder] = timings(args, paths, folder, scratch / str(k), first=k == 0)
+        if len(weights) > 1:
+            base = figures[weights[0]]
+            print("\n7. the weights side by side (one process, one host): model alone at the best thread count, "
+                  "and the command with its default workers")
+            for folder, f in figures.items():
+                print(f"   {folder:<28} model alone {f['model_alone']:6.1f} s ({f['model_alone'] / base['model_alone']:.2f}x "
+                      f"the first)   label {f['label']:6.1f} s ({f['label'] / base['label']:.2f}x)   "
+                      f"{f['members']} M5 of {f['channels']} channels")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+def timings(args, paths: list[str], folder: str, scratch: Path, first: bool) -> dict:
+    """Sections 1-6 for one weights folder; {"model_alone": s, "label": s (default workers), ...}."""
+    rec = EmotionRecognizer.load(folder, device=args.device)
+    members, channels = rec.config.get("ensemble_size", 1), rec.config["model"].get("n_channel")
+    print(f"\n== weights {folder}: {members} M5 of {channels} channels")
+    label_times = {}
+    # 1. Stages, per clip, at one torch thread: as a worker decodes, and as the command runs the model
+    #    beside one worker on two cores (emotion.__main__: the model takes the cores the workers leave).
+    some = paths[:: max(1, len(paths) // args.stage_clips)][: args.stage_clips]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    load_clip(some[0])  # the detector's first load
+    t = {"decode": 0.0, "resample": 0.0, "voice detection": 0.0}
+    clips = []
+    for p in some:
+        s = time.perf_counter()
+        samples, rate = sf.read(p, dtype="float32", always_2d=True)
+        t["decode"] += time.perf_counter() - s
+        s = time.perf_counter()
+        audio = to_mono_float32(samples, rate, rec.sample_rate)
+        t["resample"] += time.perf_counter() - s
+        s = time.perf_counter()
+        clips.append(check_clip(audio, rec.sample_rate, rec.max_seconds))
+        t["voice detection"] += time.perf_counter() - s
+    decoded = [Decoded(p, clip=c) for p, c in zip(some, clips)]
+    answer(rec, decoded[:BATCH], False)  # warm-up
+    s = time.perf_counter()
+    answers = {}
+    for i in range(0, len(decoded), BATCH):
+        answers.update(answer(rec, decoded[i : i + BATCH], False))
+    t["model"] = time.perf_counter() - s
+    results = open_results(scratch / "stages.parquet", rec.labels)
+    rows = [rows_of(Labelled(d.path, answers[id(d)], size=1, mtime_ns=1), rec.labels) for d in decoded]
+    open_results(scratch / "warm-up.parquet", rec.labels).append(rows[0])  # pyarrow's first call
+    s = time.perf_counter()
+    for i in range(0, len(rows), BATCH):
+        results.append([r for clip_rows in rows[i : i + BATCH] for r in clip_rows])
+    t["write"] = time.perf_counter() - s
+    torch.set_num_threads(threads)
+    seconds = np.mean([c.seconds for c in clips])
+    print(f"\n1. per clip, each stage alone ({len(some)} clips of {seconds:.1f} s on average):")
+    for name, total in t.items():
+        print(f"   {name:<16} {1000 * total / len(some):7.2f} ms/clip")
+
+    # 2. The model alone, on every clip decoded beforehand: at one thread and at torch's default.
+    every = [Decoded(p, clip=load_clip(p)) for p in paths]
+    alone = {}
+    for n in sorted({1, threads}):
+        torch.set_num_threads(n)
+        s = time.perf_counter()
+        for i in range(0, len(every), BATCH):
+            answer(rec, every[i : i + BATCH], False)
+        alone[n] = time.perf_counter() - s
+    torch.set_num_threads(threads)
+    model_alone = min(alone.values())
+    del every
+    print(f"\n2. the model alone on all {len(paths)} clips (decoded beforehand, batches of {BATCH}): " + "; ".join(
+        f"{n} thread{'s' * (n > 1)} {t:.1f} s, {len(paths) / t:.1f} clips/s" for n, t in alone.items()))
+
+    # 3. The old way: predict() file after file, at torch's default threads (as `predict` runs) and at one.
+    old = {}
+    for n in sorted({threads, 1}, reverse=True):
+        torch.set_num_threads(n)
+        s = time.perf_counter()
+        predict_files(rec, paths)
+        old[n] = time.perf_counter() - s
+    torch.set_num_threads(threads)
+    print("\n3. predict() file after file (the `predict` command's loop): " + "; ".join(
+        f"{n} thread{'s' * (n > 1)} {t:.1f} s, {len(paths) / t:.1f} clips/s" for n, t in old.items()))
+
+    # 4. The command, 0/1/2 workers, each in a fresh process.
+    print(f"\n4. python -m emotion label {args.data} --out X.parquet --device {args.device} --workers N "
+          "(wall: the whole command, interpreter start and model load included; loop: its summary's time)")
+    print("   workers  wall s  clips/s  loop s  clips/s  loop / best model-alone  model s  wait s  write s  decode s (workers)")
+    for n in [w.strip() for w in args.workers.split(",")]:
+        flags = [] if n == "default" else ["--workers", n]
+        wall, stderr, _, _ = command([args.data], scratch / f"w{n}.parquet", *flags, "--device", args.device,
+                                     "--weights", folder)
+        f = summary_seconds(stderr)
+        loop = label_times[n] = f["seconds"]
+        print(f"   {n:>7}  {wall:6.1f}  {len(paths) / wall:7.1f}  {loop:6.1f}  {f['rate']:7.1f}  {loop / model_alone:23.2f}  "
+              f"{f.get('model', 0):7.1f}  {f.get('wait', 0):6.1f}  {f.get('write', 0):7.1f}  {f.get('decode', 0):8.1f}")
+
+    # 5. Ray, a local instance the command starts.
+    if not args.no_ray and first:
+        wall, stderr, peak, _ = command([args.data], scratch / "ray.parquet", "--ray", "--device", args.device,
+                                        "--weights", folder)
+        f = summary_seconds(stderr)
+        print(f"\n5. --ray (a local instance, started by the command): wall {wall:.1f} s ({len(paths) / wall:.1f} clips/s), "
+              f"labelling {f['clips'] / f['rate']:.1f} s ({f['rate']:.1f} clips/s); peak memory of the command "
+              f"and the Ray processes it started {peak:.0f} MB")
+
+    # 6. Memory over a long run.
+    if args.memory_clips and first:
+        many = scratch / "many"
+        for i in range(args.memory_clips):
+            folder = many / f"{i // 1000:03d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(paths[i % len(paths)], folder / f"{i:06d}_{Path(paths[i % len(paths)]).name}")
+        wall, stderr, peak, samples = command([str(many)], scratch / "many.parquet", "--device", args.device,
+                                              "--weights", folder)
+        f = summary_seconds(stderr)
+        print(f"\n6. {args.memory_clips} clips (copies), default workers: {wall:.0f} s, {f.get('rate', 0):.1f} clips/s; "
+              f"memory (PSS) of the command and its workers:")
+        for share in (0.1, 0.25, 0.5, 0.75, 1.0):
+            t_at, done_at, rss_at = samples[min(len(samples) - 1, int(share * (len(samples) - 1)))]
+            upto = max(r for _, _, r in samples[: int(share * (len(samples) - 1)) + 1])
+            print(f"   at {t_at:6.0f} s ({done_at:>6} clips done): {rss_at:6.0f} MB now, {upto:6.0f} MB peak so far")
+    label = label_times.get("default", min(label_times.values()) if label_times else float("nan"))
+    return {"model_alone": model_alone, "label": label, "members": members, "channels": channels}
 
 
 if __name__ == "__main__":

@@ -526,3 +526,20 @@ def test_an_m11_says_it_is_one_on_the_panel_and_the_card(shipped_config):
     assert words in about(config) and words[1:] in model_card(config)
     assert "(el hermano más profundo de M5: diez capas convolucionales; se promedian sus logits)" in about_es(config)
     assert "M11" not in about(shipped_config)
+
+
+def test_one_distilled_member_says_what_taught_it_on_the_panel_and_the_card(shipped_config):
+    """Issue 32 §5: one M5 trained against an ensemble's probabilities (train --teacher) is not
+    'one M5' plain -- both pages and both languages say it was distilled, and from how many."""
+    from emotion.card import what_it_is
+
+    config = copy.deepcopy(shipped_config)
+    config["ensemble_size"] = 1
+    config["training"]["teacher"] = {"folder": "runs/v11_x3", "weights_sha256": "0" * 64, "ensemble_size": 3,
+                                     "temperature": 1.0361, "distill_weight": 0.5}
+    words = what_it_is(config)
+    assert words == "one M5 (distilled from an ensemble of 3: it learnt their probabilities beside the labels)"
+    assert words in about(config) and words[1:] in model_card(config)
+    assert "destilado de un conjunto de 3" in about_es(config)
+    del config["training"]["teacher"]
+    assert what_it_is(config) == "one M5"
