@@ -192,20 +192,23 @@ def _training_rooms_2(n: int) -> list[tuple[np.ndarray, int]]:
 
 @dataclass
 class ChannelSimulator:
-    """Applied to each training crop with probability `p`: a room (half the time),
-    a band limit (a quarter), background noise of one kind (most of the time),
-    a level change or clipping (some of the time). (N,) float32 in and out."""
+    """Applied to each training crop with probability `p`: a room (`room_prob` of the
+    time, half by default), a band limit (a quarter), background noise of one kind
+    (most of the time), a level change or clipping (some of the time). (N,) float32
+    in and out. The room's coin is drawn whatever `room_prob`, so the default
+    reproduces every recorded run."""
 
     rng: np.random.Generator
     rooms: list  # training_rooms()
     babble: list  # channels.prepare_babble_talkers(training speakers' clips)
     p: float = 0.5
+    room_prob: float = 0.5
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         rng = self.rng
         if rng.random() >= self.p or not np.any(x):
             return x
-        if rng.random() < 0.5:  # a room
+        if rng.random() < self.room_prob:  # a room
             x = ch.heard_through(x, *self.rooms[int(rng.integers(len(self.rooms)))])
         if rng.random() < 0.25:  # a band-limited line or a small loudspeaker-microphone chain
             from scipy.signal import butter, sosfilt  # deferred: train's extra, needed only for band-limited crops

@@ -266,17 +266,21 @@ class WhiteNoise:
 class Channels:
     """train.augment.ChannelSimulator on a share of crops: simulated rooms, lines, noises, levels."""
 
-    def __init__(self, rooms, babble, p: float, rng: np.random.Generator):
-        self.simulator = ChannelSimulator(rng, rooms, babble, p)
-        self.p = p
+    def __init__(self, rooms, babble, p: float, rng: np.random.Generator, room_prob: float = 0.5):
+        self.simulator = ChannelSimulator(rng, rooms, babble, p, room_prob)
+        self.p, self.room_prob = p, room_prob
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.simulator(x)
 
     def describe(self) -> dict:
-        return {"kind": "channels", "probability": self.p,
+        step = {"kind": "channels", "probability": self.p,
                 "description": f"{self.p:.0%} of crops through simulated rooms, band limits, pink, brown, "
                                "hum or babble noise and level changes (training rooms and seeds, not the benchmark's)"}
+        if self.room_prob != 0.5:  # unsaid at the default, as in every run recorded before it was a setting
+            step["room_probability"] = self.room_prob
+            step["description"] += f"; {self.room_prob:.0%} of those crops in a room ({self.p * self.room_prob:.0%} of all)"
+        return step
 
 
 class TrainBatches:
@@ -312,6 +316,7 @@ class TrainBatches:
         variant_prob: float = 0.0,
         variants_about: str = "",
         channel=None,
+        room_prob: float = 0.5,
         corpus: np.ndarray | None = None,
         second_share: float = 0.0,
         shares: dict[int, float] | None = None,
@@ -339,7 +344,7 @@ class TrainBatches:
         self.batch_transforms = [MicrophoneFilter(mic_filter, mic_tilt, mic_per_clip, sample_rate, rng)] if mic_filter else []
         self.crop_transforms = [WhiteNoise(noise_prob, snr_db, rng)]
         if channel is not None:
-            self.crop_transforms.append(Channels(*channel, rng))
+            self.crop_transforms.append(Channels(*channel, rng, room_prob=room_prob))
 
     def __len__(self) -> int:
         return len(self.sampler)
@@ -459,7 +464,7 @@ def train_batches(cfg: TrainConfig, audio: list[np.ndarray], labels: list[int], 
                         sample_rate=cfg.sample_rate, mic_filter=cfg.mic_filter, mic_tilt=cfg.mic_tilt,
                         mic_per_clip=cfg.mic_per_clip, speed_per_clip=cfg.speed_per_clip, class_masks=class_masks, target_masks=target_masks,
                         variants=simulation.get("variants"), variant_prob=cfg.variant_prob, variants_about=about,
-                        channel=simulation.get("channel"), corpus=corpus, shares=shares if corpus is not None else None,
+                        channel=simulation.get("channel"), room_prob=cfg.room_prob, corpus=corpus, shares=shares if corpus is not None else None,
                         soft_targets=soft_targets)
 
 

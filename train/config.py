@@ -77,6 +77,7 @@ class TrainConfig:
     variant_prob: float = 0.5  # share of crops taken from a clip's voice or codec version, when there are any
     channel_sim: float = 0.0  # share of crops through simulated rooms, lines, noises and levels; 0 disables
     room_bank: int = 1  # with --channel-sim, its rooms: 1 = the recorded runs' (none under about 4 x 4 m), 2 = from 2.5 m up, small rooms as common as large (train.augment.ROOM_BANKS)
+    room_prob: float = 0.5  # with --channel-sim: the share of its crops heard in a simulated room (the rest get its line, noise and level alone)
     corpora: str = ""  # more corpora to train on, NAME=FOLDER,... (train.corpora: ased, emovo); their declared test and validation speakers
     select_on: str = "all"  # validation UARs that pick the epoch: 'all' corpora's mean, or 'main' (RAVDESS alone: the others' validation speakers stay unheard, for development folds)
     corpus_shares: str = ""  # shares of each epoch for --corpora's corpora, NAME=SHARE,... (as --nemo-share); others: every clip once
@@ -142,6 +143,10 @@ def check_flags(cfg: TrainConfig) -> None:
         raise ValueError(f"--room-bank is 1 (the recorded runs' rooms) or 2 (small rooms too); got {cfg.room_bank}.")
     if cfg.room_bank != 1 and not cfg.channel_sim:
         raise ValueError("--room-bank chooses the rooms of the channel simulation: give --channel-sim a share too.")
+    if not 0 <= cfg.room_prob <= 1:
+        raise ValueError(f"--room-prob is a share of the simulated crops, 0 to 1; got {cfg.room_prob}.")
+    if cfg.room_prob != 0.5 and not cfg.channel_sim:
+        raise ValueError("--room-prob shares out the crops of the channel simulation: give --channel-sim a share too.")
     if cfg.loader_workers < 0:
         raise ValueError(f"--loader-workers is a number of processes, 0 or more; got {cfg.loader_workers}.")
     if cfg.arch not in ARCHS:
