@@ -262,3 +262,25 @@ def test_batches_made_in_loader_workers_are_the_same_for_any_number_of_workers(s
             np.testing.assert_allclose(x, z, rtol=1e-4, atol=1e-6)  # here torch may split a filter over threads
     assert not np.array_equal(one[0][0][0], one[1][0][0])  # epochs differ
     assert not np.array_equal(one[0][0][0], stream[0][0][0])  # and differ from the one-stream batches
+
+
+def test_room_prob_sets_how_many_simulated_crops_are_heard_in_a_room(speech, monkeypatch):
+    """train --room-prob: every simulated crop in a room at 1, none at 0, about half at the default
+    (which draws what the recorded runs drew: the room's coin is tossed either way)."""
+    from train import channels as ch
+
+    heard = []
+    real = ch.heard_through
+    monkeypatch.setattr(ch, "heard_through", lambda x, rir, direct: heard.append(1) or real(x, rir, direct))
+    rooms = [(np.r_[1.0, np.zeros(99), 0.5], 0)]
+    crop = speech[:8000].copy()
+    for room_prob, low, high in ((1.0, 60, 60), (0.0, 0, 0), (0.5, 18, 42)):
+        heard.clear()
+        simulate = augment.ChannelSimulator(np.random.default_rng(4), rooms, [crop], p=1.0, room_prob=room_prob)
+        for _ in range(60):
+            assert simulate(crop.copy()).shape == crop.shape
+        assert low <= len(heard) <= high, room_prob
+    default = augment.ChannelSimulator(np.random.default_rng(9), rooms, [crop], p=1.0)
+    explicit = augment.ChannelSimulator(np.random.default_rng(9), rooms, [crop], p=1.0, room_prob=0.5)
+    for _ in range(10):
+        np.testing.assert_array_equal(default(crop.copy()), explicit(crop.copy()))

@@ -297,6 +297,8 @@ def test_every_training_flag_explains_itself_in_help(capsys):
     (["--room-bank", "2"], "give --channel-sim a share too"),
     (["--channel-sim", "0.5", "--room-bank", "3"], "--room-bank is 1"),
     (["--teacher", "{missing}"], "--teacher is a weights folder"),
+    (["--room-prob", "1"], "give --channel-sim a share too"),
+    (["--channel-sim", "0.5", "--room-prob", "1.5"], "--room-prob is a share"),
     (["--teacher", "{weights}", "--distill-weight", "0"], "--distill-weight is the teacher's share"),
 ])
 def test_training_cli_refuses_bad_flags_in_one_line_before_writing_anything(ravdess, tmp_path, flags, message):
