@@ -131,6 +131,7 @@ def main() -> int:
     parser.add_argument("--stage-clips", type=int, default=200, help="clips the per-stage figures are timed on")
     parser.add_argument("--memory-clips", type=int, default=20000, help="0 skips the memory run")
     parser.add_argument("--no-ray", action="store_true")
+    parser.add_argument("--no-loop", action="store_true", help="skip 3., predict() file after file")
     parser.add_argument("--weights", action="append", default=None,
                         help="weights folder (default: weights/); give it again to compare weights in one run")
     args = parser.parse_args()
@@ -221,14 +222,15 @@ def timings(args, paths: list[str], folder: str, scratch: Path, first: bool) -> 
 
     # 3. The old way: predict() file after file, at torch's default threads (as `predict` runs) and at one.
     old = {}
-    for n in sorted({threads, 1}, reverse=True):
+    for n in [] if args.no_loop else sorted({threads, 1}, reverse=True):
         torch.set_num_threads(n)
         s = time.perf_counter()
         predict_files(rec, paths)
         old[n] = time.perf_counter() - s
     torch.set_num_threads(threads)
-    print("\n3. predict() file after file (the `predict` command's loop): " + "; ".join(
-        f"{n} thread{'s' * (n > 1)} {t:.1f} s, {len(paths) / t:.1f} clips/s" for n, t in old.items()))
+    if old:
+        print("\n3. predict() file after file (the `predict` command's loop): " + "; ".join(
+            f"{n} thread{'s' * (n > 1)} {t:.1f} s, {len(paths) / t:.1f} clips/s" for n, t in old.items()))
 
     # 4. The command, 0/1/2 workers, each in a fresh process.
     print(f"\n4. python -m emotion label {args.data} --out X.parquet --device {args.device} --workers N "
