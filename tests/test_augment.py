@@ -75,6 +75,37 @@ def test_the_teachers_loss_is_the_labels_loss_for_a_sure_teacher_and_says_nothin
         TrainBatches(audio, [0] * 10, crop=800, batch_size=4, generator=np.random.default_rng(3), soft_targets=probs)
 
 
+def test_a_teacher_teaches_only_the_clips_of_corpora_it_heard():
+    """A NaN teacher row (a corpus the teacher never trained on, e.g. BAVED) leaves that clip its
+    labels' loss whole, with finite gradients; taught clips get the labels' and the teacher's
+    losses in distill_weight's proportion; BAVED's set-valued targets still count."""
+    from train.fit import distilled_loss, masked_cross_entropy, soft_cross_entropy
+
+    torch.manual_seed(0)
+    logits = torch.randn(6, 8, requires_grad=True)
+    y = torch.randint(0, 8, (6,))
+    mask = torch.ones(6, 8, dtype=torch.bool)
+    soft = torch.softmax(torch.randn(6, 8), dim=1)
+    soft[3:] = float("nan")  # the last three: a corpus the teacher never heard
+    loss = distilled_loss(logits, y, mask, soft, 0.5, label_smoothing=0.1)
+    hard = masked_cross_entropy(logits, y, mask, 0.1, reduce=False)
+    expected = torch.cat([0.5 * hard[:3] + 0.5 * soft_cross_entropy(logits[:3], soft[:3], mask[:3], reduce=False), hard[3:]])
+    torch.testing.assert_close(loss, expected.mean())
+    loss.backward()
+    assert torch.isfinite(logits.grad).all()
+    # all taught: the earlier mixture of the two means, unchanged for runs before this
+    taught = soft[:3]
+    torch.testing.assert_close(distilled_loss(logits[:3], y[:3], mask[:3], taught, 0.5, 0.1),
+                               0.5 * masked_cross_entropy(logits[:3], y[:3], mask[:3], 0.1)
+                               + 0.5 * soft_cross_entropy(logits[:3], taught, mask[:3]))
+    # an untaught clip labelled by a set (a BAVED level) learns -log P(set) alone
+    sets = torch.zeros(6, 8, dtype=torch.bool)
+    sets[:, :2] = True
+    untaught = torch.full((6, 8), float("nan"))
+    torch.testing.assert_close(distilled_loss(logits, y, mask, untaught, 0.5, targets=sets),
+                               -torch.logsumexp(torch.log_softmax(logits, 1)[:, :2], 1).mean())
+
+
 def pitch_median(audio: np.ndarray) -> float:
     import parselmouth
     from parselmouth.praat import call

@@ -714,3 +714,21 @@ def test_a_student_learns_from_its_teachers_probabilities_and_records_the_teache
     assert "distilled: 50% of the loss" in (tmp_path / "half" / "README.md").read_text()
     assert "teacher" not in json.loads((tmp_path / "plain" / "config.json").read_text())["training"]
     EmotionRecognizer.load(tmp_path / "half", device="cpu")  # a student is served like any weights
+
+
+def test_a_teacher_gives_probabilities_only_for_the_corpora_it_trained_on(trained):
+    """teacher_probabilities: a row that sums to one for each clip of a corpus the teacher heard,
+    NaN (labels alone) for one it never heard -- here a teacher of RAVDESS and a nEMO clip."""
+    from train.data import ClipSet
+    from train.run import teacher_probabilities, teacher_record
+
+    cfg, _ = trained
+    assert json.loads((Path(cfg.out) / "config.json").read_text())["training"]["corpora"] == ["ravdess"]
+    student = TrainConfig(teacher=str(cfg.out))
+    rng = np.random.default_rng(0)
+    clips = ClipSet([rng.standard_normal(16000).astype(np.float32) * 0.1 for _ in range(3)], [0, 2, 3],
+                    ["ravdess", "nemo", "ravdess"])
+    probs = teacher_probabilities(student, clips, "cpu")
+    assert probs.shape == (3, 8) and np.isnan(probs[1]).all()
+    np.testing.assert_allclose(probs[[0, 2]].sum(1), 1.0, rtol=1e-5)
+    assert teacher_record(student)["teacher"]["taught_corpora"] == ["ravdess"]

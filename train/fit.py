@@ -42,7 +42,8 @@ def set_seed(seed: int) -> None:
 
 
 def masked_cross_entropy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, label_smoothing: float = 0.0,
-                         weight: torch.Tensor | None = None, targets: torch.Tensor | None = None) -> torch.Tensor:
+                         weight: torch.Tensor | None = None, targets: torch.Tensor | None = None,
+                         reduce: bool = True) -> torch.Tensor:
     """Label-smoothed cross-entropy over each clip's own classes.
 
     logits (B, C), y (B,), mask (B, C) bool: the classes the clip's corpus has.
@@ -54,6 +55,7 @@ def masked_cross_entropy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tens
     targets (B, C) bool, for corpora labelled by set (BAVED's levels): the
     emotions each clip may be; its loss is -log of the probability mass on the
     set, which for a one-emotion set is the cross-entropy above.
+    reduce=False: each clip's loss (B,), unweighted.
     """
     logp = torch.log_softmax(logits.masked_fill(~mask, float("-inf")), dim=-1)  # (B, C), -inf outside the mask
     if targets is None:
@@ -62,20 +64,41 @@ def masked_cross_entropy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tens
         nll = -torch.logsumexp(logp.masked_fill(~targets, float("-inf")), dim=1)  # (B,) -log P(set)
     smooth = -logp.masked_fill(~mask, 0.0).sum(1) / mask.sum(1)  # (B,) mean over the allowed classes
     loss = (1 - label_smoothing) * nll + label_smoothing * smooth
+    if not reduce:
+        return loss
     if weight is None:
         return loss.mean()
     w = weight[y]
     return (loss * w).sum() / w.sum()
 
 
-def soft_cross_entropy(logits: torch.Tensor, probs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def soft_cross_entropy(logits: torch.Tensor, probs: torch.Tensor, mask: torch.Tensor, reduce: bool = True) -> torch.Tensor:
     """Mean cross-entropy from a teacher's probabilities (B, C) to the logits, over each clip's
     own classes (mask (B, C) bool): the teacher's mass outside them -- calm for a nEMO clip --
-    is dropped and the rest renormalised, as the true labels' loss says nothing there either."""
+    is dropped and the rest renormalised, as the true labels' loss says nothing there either.
+    reduce=False: each clip's (B,)."""
     logp = torch.log_softmax(logits.masked_fill(~mask, float("-inf")), dim=-1).masked_fill(~mask, 0.0)
     p = probs * mask
     p = p / p.sum(1, keepdim=True).clamp(min=1e-12)
-    return -(p * logp).sum(1).mean()
+    loss = -(p * logp).sum(1)
+    return loss.mean() if reduce else loss
+
+
+def distilled_loss(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, soft: torch.Tensor, distill_weight: float,
+                   label_smoothing: float = 0.0, weight: torch.Tensor | None = None,
+                   targets: torch.Tensor | None = None) -> torch.Tensor:
+    """The labels' loss with a teacher's: per clip (1 - distill_weight) x masked_cross_entropy +
+    distill_weight x soft_cross_entropy, averaged (weighted by class `weight` when given). A clip
+    whose teacher row is NaN -- a corpus the teacher never heard -- keeps its labels' loss whole."""
+    taught = ~torch.isnan(soft).any(1)  # (B,)
+    hard = masked_cross_entropy(logits, y, mask, label_smoothing, targets=targets, reduce=False)
+    taught_soft = soft_cross_entropy(logits, torch.nan_to_num(soft, nan=0.0).masked_fill(~taught[:, None], 1.0), mask,
+                                     reduce=False)
+    per_clip = torch.where(taught, (1 - distill_weight) * hard + distill_weight * taught_soft, hard)
+    if weight is None:
+        return per_clip.mean()
+    w = weight[y]
+    return (per_clip * w).sum() / w.sum()
 
 
 def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothing, mixup: float = 0.0,
@@ -102,11 +125,11 @@ def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothin
             sets = masks[1].to(device) if len(masks) > 1 else None  # set-valued targets (BAVED's levels)
 
             def loss_of(logits, target, rows=slice(None)):
-                hard = masked_cross_entropy(logits, target, mask[rows], label_smoothing, class_weight,
-                                            None if sets is None else sets[rows])
+                targets = None if sets is None else sets[rows]
                 if soft is None:
-                    return hard
-                return (1 - distill_weight) * hard + distill_weight * soft_cross_entropy(logits, soft[rows], mask[rows])
+                    return masked_cross_entropy(logits, target, mask[rows], label_smoothing, class_weight, targets)
+                return distilled_loss(logits, target, mask[rows], soft[rows], distill_weight, label_smoothing,
+                                      class_weight, targets)
         else:
             def loss_of(logits, target, rows=None):
                 return F.cross_entropy(logits, target, weight=class_weight, label_smoothing=label_smoothing)
@@ -314,7 +337,8 @@ def describe_training(cfg: TrainConfig) -> dict:
     loss = f"label smoothing {cfg.label_smoothing:g}" + (", class-weighted loss" if cfg.class_weight else "")
     if cfg.teacher:
         loss += (f", distilled: {cfg.distill_weight:.0%} of the loss is the cross-entropy to the probabilities "
-                 f"the teacher ensemble ({Path(cfg.teacher).name}) gives each clean training clip")
+                 f"the teacher ensemble ({Path(cfg.teacher).name}) gives each clean training clip of the corpora "
+                 f"it trained on (the others learn from their labels alone)")
     optimisation = (f"AdamW (weight decay {cfg.weight_decay:g}) with a one-cycle schedule peaking at lr {cfg.lr:g}, "
                     f"batches of {cfg.batch_size}, {loss}, {cfg.epochs} epochs")
     return {"augmentation": augmentation, "optimisation": optimisation}

@@ -119,10 +119,18 @@ def teacher_probabilities(cfg: TrainConfig, clips: ClipSet, device) -> np.ndarra
     if list(teacher.labels) != list(EMOTIONS):
         raise ValueError(f"--teacher {cfg.teacher} answers {', '.join(teacher.labels)}; a student learns the "
                          f"{len(EMOTIONS)} emotions {', '.join(EMOTIONS)}.")
+    # A teacher teaches what it heard: a clip of a corpus it never trained on (a new language,
+    # BAVED's arousal levels) gets a NaN row and learns from its label alone, rather than from
+    # the guesses of a model that never heard that corpus.
+    heard = set(teacher.config.get("training", {}).get("corpora") or ["ravdess"])
+    taught = [i for i, c in enumerate(clips.corpora) if c in heard]
+    probs = np.full((len(clips.audio), len(EMOTIONS)), np.nan, np.float32)
     t = time.time()
-    probs = torch.cat([torch.softmax(teacher.logits(clips.audio[i : i + 256]), dim=-1)  # its own temperature
-                       for i in range(0, len(clips.audio), 256)]).numpy().astype(np.float32)
-    print(f"teacher {cfg.teacher}: probabilities of {len(probs)} training clips in {time.time() - t:.0f} s")
+    for i in range(0, len(taught), 256):
+        rows = taught[i : i + 256]
+        probs[rows] = torch.softmax(teacher.logits([clips.audio[j] for j in rows]), dim=-1).numpy()  # its own temperature
+    print(f"teacher {cfg.teacher}: probabilities of {len(taught)} of {len(probs)} training clips (corpora it heard: "
+          f"{', '.join(sorted(heard))}) in {time.time() - t:.0f} s")
     return probs
 
 
@@ -134,7 +142,9 @@ def teacher_record(cfg: TrainConfig) -> dict:
     return {"teacher": {"folder": cfg.teacher, "weights_sha256": config.get("weights_sha256"),
                         "ensemble_size": config.get("ensemble_size", 1),
                         "temperature": config.get("calibration", {}).get("temperature", 1.0),
-                        "distill_weight": cfg.distill_weight}}
+                        "distill_weight": cfg.distill_weight,
+                        # the corpora whose clips it taught (teacher_probabilities); the others learnt from labels alone
+                        "taught_corpora": config.get("training", {}).get("corpora") or ["ravdess"]}}
 
 
 def train_members(cfg: TrainConfig, data: dict, device, run_dir: Path, t0: float, split: dict | None = None
