@@ -49,10 +49,12 @@ def cold_start(code: str, repeats: int = 3) -> list[float]:
 
 
 def busy_processes() -> list[str]:
-    out = subprocess.run(["ps", "-eo", "pid,pcpu,args"], capture_output=True, text=True).stdout.splitlines()[1:]
+    out = subprocess.run(["ps", "-eo", "pid,stat,pcpu,args"], capture_output=True, text=True).stdout.splitlines()[1:]
     me = str(os.getpid())
-    # A training run: `python -m train ...` (or crossval, tta, ...), not any command line that says "train".
-    return [line.strip() for line in out if "-m train" in line and "ps -eo" not in line and not line.strip().startswith(me)]
+    # A training run: `python -m train ...` (or crossval, tta, ...), not any command line that says "train";
+    # one stopped for the benchmark (kill -STOP, state T) takes no CPU and is not listed.
+    return [line.strip() for line in out if "-m train" in line and "ps -eo" not in line and not line.strip().startswith(me)
+            and not line.split()[1].startswith("T")]
 
 
 def main() -> None:
