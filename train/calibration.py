@@ -48,7 +48,8 @@ def calibration_record(temperature: float) -> dict:
     metric is computed with the rounded value, so re-evaluating the saved
     weights gives the recorded figures exactly."""
     return {"method": "temperature scaling", "temperature": round(temperature, 4),
-            "fitted_on": "validation actors (training.split.val)"}
+            # every corpus's validation speakers together: the clips a run validates on
+            "fitted_on": "the validation speakers of every corpus trained on (training.split)"}
 
 
 def calibrated_metrics(record: dict, val_logits: torch.Tensor, val_labels, test_logits: torch.Tensor, test_labels) -> tuple[dict, dict]:
