@@ -49,7 +49,7 @@ RECIPE ?= --codecs --variant-prob 0.25 --channel-sim 0.25 --mic-filter 0.5 --mic
 train: $(VENV)/.installed-train
 	$(PY) -m train.members --runs $(RUNS) -- --data $(RAVDESS) $(RECIPE) --ensemble 3 --out weights
 
-# nEMO, ASED and EMOVO at the commits the results were measured on, into $(DATA)/NAME (git, about 1 GB).
+# nEMO, ASED, EMOVO, BAVED, Emotion TTS and TurEV-DB at the commits the results were measured on, into $(DATA)/NAME (git).
 DATA ?= ../data
 corpora: $(VENV)/.installed-train
 	$(PY) -m train.get_corpora --dest $(DATA)
