@@ -64,8 +64,12 @@ def masked_cross_entropy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tens
         nll = -torch.logsumexp(logp.masked_fill(~targets, float("-inf")), dim=1)  # (B,) -log P(set)
     smooth = -logp.masked_fill(~mask, 0.0).sum(1) / mask.sum(1)  # (B,) mean over the allowed classes
     loss = (1 - label_smoothing) * nll + label_smoothing * smooth
-    if not reduce:
-        return loss
+    return loss if not reduce else clip_mean(loss, y, weight)
+
+
+def clip_mean(loss: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """The mean of per-clip losses (B,), weighted by each clip's class weight when given
+    (F.cross_entropy's weighted mean)."""
     if weight is None:
         return loss.mean()
     w = weight[y]
@@ -92,13 +96,10 @@ def distilled_loss(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, so
     whose teacher row is NaN -- a corpus the teacher never heard -- keeps its labels' loss whole."""
     taught = ~torch.isnan(soft).any(1)  # (B,)
     hard = masked_cross_entropy(logits, y, mask, label_smoothing, targets=targets, reduce=False)
-    taught_soft = soft_cross_entropy(logits, torch.nan_to_num(soft, nan=0.0).masked_fill(~taught[:, None], 1.0), mask,
-                                     reduce=False)
-    per_clip = torch.where(taught, (1 - distill_weight) * hard + distill_weight * taught_soft, hard)
-    if weight is None:
-        return per_clip.mean()
-    w = weight[y]
-    return (per_clip * w).sum() / w.sum()
+    # an untaught row becomes zeros: its soft loss is 0 with a zero gradient, and torch.where drops it
+    from_teacher = soft_cross_entropy(logits, torch.nan_to_num(soft, nan=0.0), mask, reduce=False)
+    per_clip = torch.where(taught, (1 - distill_weight) * hard + distill_weight * from_teacher, hard)
+    return clip_mean(per_clip, y, weight)
 
 
 def train_one_epoch(model, batches, optimizer, scheduler, device, label_smoothing, mixup: float = 0.0,

@@ -109,6 +109,12 @@ def load_split(cfg: TrainConfig, split: dict) -> dict[str, ClipSet]:
     return data
 
 
+def taught_corpora(teacher_config: dict) -> list[str]:
+    """The corpora a teacher trained on, from its config.json: the ones whose clips it teaches
+    (weights from before multi-corpus training record none: they heard the main corpus)."""
+    return teacher_config.get("training", {}).get("corpora") or [MAIN]
+
+
 def teacher_probabilities(cfg: TrainConfig, clips: ClipSet, device) -> np.ndarray | None:
     """(N, C) float32: the probabilities the teacher (cfg.teacher, a weights folder) serves for
     each clip -- as the front end returns it, before any augmentation: the student learns to
@@ -122,7 +128,7 @@ def teacher_probabilities(cfg: TrainConfig, clips: ClipSet, device) -> np.ndarra
     # A teacher teaches what it heard: a clip of a corpus it never trained on (a new language,
     # BAVED's arousal levels) gets a NaN row and learns from its label alone, rather than from
     # the guesses of a model that never heard that corpus.
-    heard = set(teacher.config.get("training", {}).get("corpora") or ["ravdess"])
+    heard = set(taught_corpora(teacher.config))
     taught = [i for i, c in enumerate(clips.corpora) if c in heard]
     probs = np.full((len(clips.audio), len(EMOTIONS)), np.nan, np.float32)
     t = time.time()
@@ -143,8 +149,8 @@ def teacher_record(cfg: TrainConfig) -> dict:
                         "ensemble_size": config.get("ensemble_size", 1),
                         "temperature": config.get("calibration", {}).get("temperature", 1.0),
                         "distill_weight": cfg.distill_weight,
-                        # the corpora whose clips it taught (teacher_probabilities); the others learnt from labels alone
-                        "taught_corpora": config.get("training", {}).get("corpora") or ["ravdess"]}}
+                        # the corpora whose clips it taught; the others learnt from their labels alone
+                        "taught_corpora": taught_corpora(config)}}
 
 
 def train_members(cfg: TrainConfig, data: dict, device, run_dir: Path, t0: float, split: dict | None = None
