@@ -59,6 +59,21 @@ def test_fetch_takes_the_pinned_commit_and_only_the_corpus(ser_repo, tmp_path):
     assert get_corpora.fetch(repo.as_uri(), pinned, dest, ("data/EMOVO",)) is False  # already there: nothing to do
 
 
+def test_fetch_downloads_only_the_corpus_where_the_server_can_filter(ser_repo, tmp_path):
+    """GitHub filters: the files beside the corpus (Emotion TTS's 300 MB G2P model) never travel."""
+    repo, pinned = ser_repo
+    subprocess.run(["git", "config", "uploadpack.allowFilter", "true"], cwd=repo, check=True)
+    course = subprocess.run(["git", "rev-parse", f"{pinned}:notebooks/course.txt"], cwd=repo, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    dest = tmp_path / "data" / "emovo"
+    assert get_corpora.fetch(repo.as_uri(), pinned, dest, ("data/EMOVO",)) is True
+    assert len(CORPORA["emovo"].find_clips(dest)) == 4
+    # Every object the clone holds, without asking the server for missing ones.
+    held = subprocess.run(["git", "rev-list", "--objects", "--all", "--missing=print"], cwd=dest, check=True,
+                          capture_output=True, text=True).stdout.split()
+    assert f"?{course}" in held  # the course's file was never fetched
+
+
 def test_fetch_never_overwrites_a_folder_holding_something_else(ser_repo, tmp_path):
     repo, pinned = ser_repo
     mine = tmp_path / "mine"

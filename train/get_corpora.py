@@ -1,6 +1,6 @@
 """Fetch the public corpora training hears beside RAVDESS, each at the commit the project pins.
 
-    python -m train.get_corpora                       # nEMO, ASED, EMOVO into ../data/NAME
+    python -m train.get_corpora                       # every corpus of train/corpora/ into ../data/NAME
     python -m train.get_corpora --dest DIR ased emovo # some of them, elsewhere
 
 Each corpus module's SOURCE says where it lives (a public git repository), at
@@ -61,7 +61,10 @@ def fetch(url: str, commit: str, dest: Path, paths: tuple[str, ...] = ()) -> boo
         (dest / ".git" / "info").mkdir(exist_ok=True)
         (dest / ".git" / "info" / "sparse-checkout").write_text("".join(f"/{p.strip('/')}\n" for p in paths))
     # GitHub serves a commit by its id; --depth 1 skips the history, which the corpus does not need.
-    git("fetch", "-q", "--depth", "1", "origin", commit, cwd=dest)
+    # With paths, --filter=blob:none leaves every file out of the fetch and the sparse checkout then
+    # asks for just the corpus's: Emotion TTS's repository also holds a G2P model (about 300 MB of its
+    # 380) and EMOVO's a course. A server that cannot filter says so and sends the whole tree.
+    git("fetch", "-q", "--depth", "1", *(["--filter=blob:none"] if paths else []), "origin", commit, cwd=dest)
     git("checkout", "-q", "--detach", "FETCH_HEAD", cwd=dest)
     if (got := git("rev-parse", "HEAD", cwd=dest)) != commit:
         raise RuntimeError(f"{url} gave commit {got}, not the pinned {commit}.")
