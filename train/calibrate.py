@@ -9,7 +9,9 @@ re-measures the test actors with it. The weights file is untouched: T only
 rescales the logits, so the predicted emotion never changes, only how sure
 the model says it is. `python -m train` ends with the same fit
 (`train.calibration`, `train.run.split_metrics`), on logits it already holds;
-weights trained with nEMO are refitted on both corpora's validation speakers.
+weights trained on several corpora are refitted on every corpus's validation
+speakers: pooled clip by clip, or with --by-corpus each corpus weighing the same,
+so that the corpus with the most validation clips does not set T for the rest.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nemo", default=None, help="nEMO folder, for weights trained with it (default: the one they recorded)")
     parser.add_argument("--cache", default=".cache")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--by-corpus", action="store_true",
+                        help="each corpus's validation speakers weigh the same in the fit (default: each clip does)")
     args = parser.parse_args(argv)
 
     config = read_config(args.weights)
@@ -45,13 +49,17 @@ def main(argv: list[str] | None = None) -> int:
     data = load_split(cfg, split)  # the weights' own validation and test speakers, every corpus they used
     recognizer = EmotionRecognizer.load(args.weights, device=args.device)
     val_logits = recognizer.logits(data["val"].audio, temperature=1.0)
-    record = calibration_record(fit_temperature_on(val_logits, data["val"]))
+    before = config.get("calibration", {}).get("temperature")
+    record = calibration_record(fit_temperature_on(val_logits, data["val"], args.by_corpus), args.by_corpus)
     new = split_metrics(record, val_logits, recognizer.logits(data["test"].audio, temperature=1.0), data, split)
     update_config(args.weights, calibration=record)
     metrics = {**config.get("metrics", {}), **new}
     update_config(args.weights, metrics=metrics)
     test = new["test"]
-    print(f"temperature {record['temperature']} (fitted on the validation speakers)")
+    print(f"temperature {before} -> {record['temperature']} (fitted on {record['fitted_on']})")
+    for key, m in new.items():  # every corpus's ECE with the new T: what --by-corpus trades
+        if isinstance(m, dict) and "ece" in m:
+            print(f"  {key:16s} UAR {m['uar']:.1%}  ECE {m['ece']:.1%}")
     print(f"test ECE {test['ece_uncalibrated']:.1%} -> {test['ece']:.1%}, NLL {test['nll_uncalibrated']:.3f} -> {test['nll']:.3f}")
     print(format_report(test, f"actors {split['test']}, calibrated:"))
     run_dir = Path(args.weights) / "run"

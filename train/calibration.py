@@ -16,21 +16,30 @@ from .data import ClipSet
 from .metrics import metrics_from_logits
 
 
-def fit_temperature(logits: torch.Tensor, labels, targets: torch.Tensor | None = None) -> float:
+def fit_temperature(logits: torch.Tensor, labels, targets: torch.Tensor | None = None, groups=None) -> float:
     """The T > 0 minimising mean NLL of softmax(logits / T); logits (B, C). With `targets`
     (B, C) bool, the emotions each clip may be (a corpus labelled by level), a clip's NLL
-    is -log of the probability on its set."""
+    is -log of the probability on its set. With `groups` (a name per clip), the NLL is
+    averaged within each group and the groups' means averaged: each group weighs the same
+    whatever its number of clips."""
     y = torch.as_tensor(labels)
+    weights = torch.full((len(y),), 1.0 / len(y))
+    if groups is not None:
+        names = sorted(set(groups))
+        index = torch.tensor([names.index(g) for g in groups])
+        counts = torch.bincount(index, minlength=len(names)).float()
+        weights = 1.0 / (len(names) * counts[index])
     log_t = torch.zeros((), requires_grad=True)
     opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, line_search_fn="strong_wolfe")
 
     def closure():
         opt.zero_grad()
         if targets is None:
-            loss = F.cross_entropy(logits / log_t.exp(), y)
+            nll = F.cross_entropy(logits / log_t.exp(), y, reduction="none")
         else:
             logp = torch.log_softmax(logits / log_t.exp(), dim=-1)
-            loss = -torch.logsumexp(logp.masked_fill(~targets, float("-inf")), dim=1).mean()
+            nll = -torch.logsumexp(logp.masked_fill(~targets, float("-inf")), dim=1)
+        loss = (weights * nll).sum()
         loss.backward()
         return loss
 
@@ -38,18 +47,22 @@ def fit_temperature(logits: torch.Tensor, labels, targets: torch.Tensor | None =
     return float(log_t.detach().exp())
 
 
-def fit_temperature_on(logits: torch.Tensor, clips: ClipSet) -> float:
-    """fit_temperature on the clips' labels, as sets where a corpus labels by level."""
-    return fit_temperature(logits, clips.labels, torch.from_numpy(clips.target_masks()) if clips.has_sets() else None)
+def fit_temperature_on(logits: torch.Tensor, clips: ClipSet, by_corpus: bool = False) -> float:
+    """fit_temperature on the clips' labels, as sets where a corpus labels by level; with
+    `by_corpus`, each corpus's validation speakers weigh the same (else each clip does, and
+    the corpus with the most validation clips sets T)."""
+    return fit_temperature(logits, clips.labels, torch.from_numpy(clips.target_masks()) if clips.has_sets() else None,
+                           groups=clips.corpora if by_corpus else None)
 
 
-def calibration_record(temperature: float) -> dict:
+def calibration_record(temperature: float, by_corpus: bool = False) -> dict:
     """config.json's "calibration" block. T is rounded once, here, and every
     metric is computed with the rounded value, so re-evaluating the saved
     weights gives the recorded figures exactly."""
     return {"method": "temperature scaling", "temperature": round(temperature, 4),
             # every corpus's validation speakers together: the clips a run validates on
-            "fitted_on": "the validation speakers of every corpus trained on (training.split)"}
+            "fitted_on": "the validation speakers of every corpus trained on (training.split)"
+                         + (", each corpus weighing the same" if by_corpus else "")}
 
 
 def calibrated_metrics(record: dict, val_logits: torch.Tensor, val_labels, test_logits: torch.Tensor, test_labels) -> tuple[dict, dict]:
