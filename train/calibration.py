@@ -9,6 +9,7 @@ end of a run; `python -m train.calibrate` refits saved weights.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -25,10 +26,8 @@ def fit_temperature(logits: torch.Tensor, labels, targets: torch.Tensor | None =
     y = torch.as_tensor(labels)
     weights = torch.full((len(y),), 1.0 / len(y))
     if groups is not None:
-        names = sorted(set(groups))
-        index = torch.tensor([names.index(g) for g in groups])
-        counts = torch.bincount(index, minlength=len(names)).float()
-        weights = 1.0 / (len(names) * counts[index])
+        _, index, counts = np.unique(np.asarray(groups), return_inverse=True, return_counts=True)
+        weights = torch.from_numpy(1.0 / (len(counts) * counts[index])).float()
     log_t = torch.zeros((), requires_grad=True)
     opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, line_search_fn="strong_wolfe")
 
